@@ -1,0 +1,67 @@
+// Tokenizer base class (the shared id table) and load_tokenizer(), which picks a reader by file.
+#include "runtime/tokenizer.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include "common/errors.h"
+
+namespace mecllm::runtime {
+
+Tokenizer::~Tokenizer() = default;
+
+Tokenizer::Tokenizer(Vocab vocab) { set_vocab(std::move(vocab)); }
+
+void Tokenizer::set_vocab(Vocab vocab) {
+  MECLLM_CHECK(vocab.scores.size() == vocab.tokens.size() && vocab.types.size() == vocab.tokens.size(),
+               "vocab arrays differ: {} tokens, {} scores, {} types", vocab.tokens.size(), vocab.scores.size(),
+               vocab.types.size());
+  vocab_ = std::move(vocab);
+  index_.clear();
+  index_.reserve(vocab_.tokens.size());
+  for (size_t i = 0; i < vocab_.tokens.size(); ++i) index_.emplace(vocab_.tokens[i], static_cast<int32_t>(i));
+}
+
+int32_t Tokenizer::vocab_size() const { return static_cast<int32_t>(vocab_.tokens.size()); }
+int32_t Tokenizer::bos_id() const { return vocab_.bos_id; }
+int32_t Tokenizer::eos_id() const { return vocab_.eos_id; }
+
+std::string_view Tokenizer::token_text(int32_t id) const {
+  MECLLM_CHECK(id >= 0 && id < vocab_size(), "token id {} outside [0, {})", id, vocab_size());
+  return vocab_.tokens[static_cast<size_t>(id)];
+}
+
+float Tokenizer::score(int32_t id) const {
+  MECLLM_CHECK(id >= 0 && id < vocab_size(), "token id {} outside [0, {})", id, vocab_size());
+  return vocab_.scores[static_cast<size_t>(id)];
+}
+
+TokenType Tokenizer::token_type(int32_t id) const {
+  MECLLM_CHECK(id >= 0 && id < vocab_size(), "token id {} outside [0, {})", id, vocab_size());
+  return vocab_.types[static_cast<size_t>(id)];
+}
+
+std::optional<int32_t> Tokenizer::find_token(std::string_view text) const {
+  auto it = index_.find(std::string(text));
+  if (it == index_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::string Tokenizer::decode(std::span<const int32_t> ids) const {
+  std::string out;
+  int32_t prev = -1;
+  for (int32_t id : ids) {
+    out += decode_piece(prev, id);
+    prev = id;
+  }
+  return out;
+}
+
+std::string Tokenizer::decode_piece(int32_t /*prev*/, int32_t id) const {
+  TokenType t = token_type(id);
+  if (t == TokenType::Control || t == TokenType::Unused) return "";
+  return std::string(token_text(id));
+}
+
+}  // namespace mecllm::runtime
