@@ -66,6 +66,12 @@ class VecEnv {
   std::span<const uint8_t> terminated() const;
   std::span<const uint8_t> truncated() const;
   std::span<const SlotInfo> slot_info() const;
+  // Added by the simulator: (num_envs, num_users) users that had a task in the slot just stepped
+  // (active() already shows the next slot's tasks).
+  std::span<const uint8_t> acted() const;
+  // (num_envs, kNumCosts) slot-level costs of the slot just stepped, "<= 0" form:
+  // [mean_n E_n - mean_n Ebar_n, A_min - A_t, H_t - H_max] (quality terms 0 without active users).
+  std::span<const float> slot_costs() const;
 
   const Scenario& scenario() const;
 
