@@ -6,6 +6,8 @@
 #include <fstream>
 
 #include "common/errors.h"
+#include "runtime/gguf.h"
+#include "runtime/mapped_file.h"
 
 namespace mecllm::runtime {
 
@@ -62,6 +64,29 @@ std::string Tokenizer::decode_piece(int32_t /*prev*/, int32_t id) const {
   TokenType t = token_type(id);
   if (t == TokenType::Control || t == TokenType::Unused) return "";
   return std::string(token_text(id));
+}
+
+std::unique_ptr<Tokenizer> load_tokenizer(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {  // an HF model directory
+    for (const char* name : {"tokenizer.json", "tokenizer.model"})
+      if (fs::exists(fs::path(path) / name)) return load_tokenizer((fs::path(path) / name).string());
+    throw_input_error(path, "directory has neither tokenizer.json nor tokenizer.model");
+  }
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw_input_error(path, "cannot open tokenizer file");
+  char head[4] = {0, 0, 0, 0};
+  f.read(head, 4);
+  const std::string ext = fs::path(path).extension().string();
+  if (std::string_view(head, 4) == "GGUF") {
+    const MappedFile file = MappedFile::open(path);
+    const GgufContents gguf = parse_gguf(path, file.bytes());
+    return tokenizer_from_gguf(gguf.metadata);
+  }
+  if (ext == ".json" || head[0] == '{') return load_hf_tokenizer(path);
+  if (ext == ".model") return std::make_unique<SentencePieceTokenizer>(path);
+  return load_llama2c_tokenizer(path);
 }
 
 }  // namespace mecllm::runtime

@@ -54,8 +54,9 @@ class Tokenizer {
   virtual ~Tokenizer();
 
   // add_bos/add_eos wrap the ids with BOS/EOS (ignored when the vocab has none).
-  // parse_special: text such as "<|im_start|>" or "[INST]" becomes its special id instead of
-  // being spelled out piece by piece (off by default: user text must not inject control tokens).
+  // parse_special: control tokens' text such as "<|im_start|>" or "[INST]" becomes their id
+  // instead of being spelled out piece by piece (off by default: user text must not inject
+  // control tokens). User-defined (non-special added) tokens are matched either way.
   virtual std::vector<int32_t> encode(std::string_view text, bool add_bos, bool add_eos = false,
                                       bool parse_special = false) const = 0;
 
@@ -112,7 +113,8 @@ class SpmBpeTokenizer final : public Tokenizer {
   void encode_segment(std::string_view text, bool dummy_prefix, std::vector<int32_t>& out) const;
 
   std::vector<int32_t> byte_ids_;  // (256) id of <0xXX>, -1 when the vocab lacks it
-  std::vector<int32_t> specials_;  // Control/UserDefined ids matched when parse_special
+  std::vector<int32_t> specials_;      // Control + UserDefined ids: matched when parse_special
+  std::vector<int32_t> user_defined_;  // UserDefined ids: matched in any text
   bool spaces_are_metaspace_ = false;  // pieces spell ' ' as U+2581 (HF/GGUF), not ' ' (llama2.c)
 };
 
@@ -133,8 +135,15 @@ struct ByteBpeModel {
   Vocab vocab;                                              // tokens in byte-to-unicode spelling
   std::vector<std::pair<std::string, std::string>> merges;  // rank order, best first
   PreTokenizer pre = PreTokenizer::Llama3;
+  std::string pattern;         // split regex; empty: the standard one for `pre`
+  bool ignore_merges = false;  // HF "ignore_merges": a pre-token that is a token is kept whole
+  bool add_prefix_space = false;
   bool add_bos = true;  // the family's default, used by callers that follow the file
 };
+
+// The published split regexes (docs/tokenizers.md cites their sources).
+std::string_view pre_tokenizer_pattern(PreTokenizer pre);
+std::string_view pre_tokenizer_name(PreTokenizer pre);  // "gpt2", "llama3", "qwen2"
 
 class ByteBpeTokenizer final : public Tokenizer {
  public:
@@ -147,6 +156,8 @@ class ByteBpeTokenizer final : public Tokenizer {
   std::string decode(std::span<const int32_t> ids) const override;
   std::string_view kind() const override { return "byte-bpe"; }
   PreTokenizer pre_tokenizer() const { return pre_; }
+  const std::vector<std::pair<std::string, std::string>>& merges() const;  // rank order
+  bool add_bos_default() const;
 
   // Splits text into pre-tokens with the configured regex (exposed for tests).
   std::vector<std::string_view> pre_split(std::string_view text) const;
@@ -184,6 +195,15 @@ class SentencePieceTokenizer final : public Tokenizer {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// ---------------------------------------------------------------------------------------------
+// GGUF: the tokenizer.ggml.* keys as llama.cpp names them (model "llama" -> SpmBpeTokenizer,
+// "gpt2" -> ByteBpeTokenizer with the split chosen by tokenizer.ggml.pre: "llama-bpe" ->
+// Llama-3, "qwen2" -> Qwen2, anything else -> GPT-2). Errors name metadata.path() and the key.
+class GgufMetadata;
+std::unique_ptr<Tokenizer> tokenizer_from_gguf(const GgufMetadata& metadata);
+// Sets tokenizer.ggml.model/pre/tokens/scores/token_type/merges and the special token ids.
+void tokenizer_to_gguf(const Tokenizer& tokenizer, GgufMetadata& metadata);
 
 // ---------------------------------------------------------------------------------------------
 // By file: *.gguf (tokenizer.ggml.*), tokenizer.json, *.model (SentencePiece), otherwise the
