@@ -103,6 +103,12 @@ class ModelFile {
   std::vector<std::string> tokenizer_files_;
 };
 
+// The tensors of expected_tensors(config) in that order, looked up in `tensors` by name.
+// InputError naming `path` for a missing tensor, an unexpected one (names the tensor and says
+// it is not part of this config), or a shape that differs from the config's.
+std::vector<const TensorView*> match_expected_tensors(const std::string& path, const ModelConfig& config,
+                                                      std::span<const TensorView> tensors);
+
 // Format of `path` by magic/extension/directory contents, without opening it fully.
 // Throws InputError naming the path when none applies.
 ModelFormat detect_format(const std::string& path);
