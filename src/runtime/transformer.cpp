@@ -1,0 +1,418 @@
+// The forward pass of the Llama-family decoder (see transformer.h). Sections in data-flow
+// order: loading the weights, the building blocks (rmsnorm, rope, matmul, attention), forward.
+#include "runtime/transformer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "common/errors.h"
+#include "runtime/kernels.h"
+#include "runtime/quant_blocks.h"
+
+namespace mecllm::runtime {
+
+// ---------------------------------------------------------------------------------------------
+// Loading
+
+namespace {
+
+// The type a weight of row length `cols` is stored in when `want` is requested: the first of
+// want -> Q4_0 -> Q8_0 -> F16 whose block divides the row (llama.cpp also falls back when a
+// k-quant's 256-block does not fit).
+QuantType fitting_type(QuantType want, int64_t cols) {
+  if (row_fits(want, cols)) return want;
+  constexpr QuantType chain[] = {QuantType::Q4_K, QuantType::Q4_0, QuantType::Q8_0, QuantType::F16};
+  bool past_want = false;
+  for (QuantType t : chain) {
+    past_want = past_want || t == want;
+    if (past_want && row_fits(t, cols)) return t;
+  }
+  return QuantType::F16;
+}
+
+}  // namespace
+
+Transformer Transformer::load(const std::string& path, const LoadOptions& options) {
+  return Transformer(ModelFile::open(path), options);
+}
+
+Transformer::Transformer(Transformer&&) noexcept = default;
+Transformer& Transformer::operator=(Transformer&&) noexcept = default;
+Transformer::~Transformer() = default;
+
+Transformer::Transformer(ModelFile file, const LoadOptions& opt)
+    : file_(std::make_unique<ModelFile>(std::move(file))), config_(file_->config()) {
+  const ModelConfig& c = config_;
+  const std::string& path = file_->path();
+  pool_ = std::make_unique<ThreadPool>(opt.n_threads);  // InputError for threads < 1
+  if (opt.context < 0 || opt.context > c.seq_len) {
+    throw_input_error(path, "context = {}, expected 1..{} (the model's seq_len) or 0 for all of it", opt.context,
+                      c.seq_len);
+  }
+  if (opt.max_batch < 1) throw InputError(fmt::format("max_batch = {}, expected at least 1", opt.max_batch));
+  context_ = opt.context == 0 ? c.seq_len : opt.context;
+  const int hs = c.head_size();
+  if (hs % 2 != 0) throw_input_error(path, "head_size = {}, expected an even number (RoPE rotates pairs)", hs);
+
+  auto vec = [&](const std::string& name) { return file_->get_f32(name); };
+  auto mat = [&](const std::string& name) {
+    const TensorView& t = file_->get(name);
+    MECLLM_CHECK(t.shape.size() == 2, "{} has {} dims", name, t.shape.size());
+    WeightMatrix m{t.type, t.shape[0], t.shape[1], row_size(t.type, t.shape[1]), t.data.data()};
+    if (opt.weight_type && *opt.weight_type != t.type) {
+      const QuantType target = fitting_type(*opt.weight_type, m.cols);
+      if (target != *opt.weight_type) {
+        notes_.push_back(fmt::format("{}: rows of {} values do not fit {} blocks of {}; stored as {}", name, m.cols,
+                                     quant_type_name(*opt.weight_type), traits(*opt.weight_type).block_size,
+                                     quant_type_name(target)));
+      }
+      if (target != t.type) {
+        std::vector<float> row(static_cast<size_t>(m.cols));
+        const size_t rb = row_size(target, m.cols);
+        std::vector<std::byte> out(rb * static_cast<size_t>(m.rows));
+        for (int64_t r = 0; r < m.rows; ++r) {
+          traits(t.type).to_float(m.data + r * m.row_bytes, row.data(), m.cols);
+          traits(target).from_float_ref(row.data(), out.data() + r * rb, m.cols);
+        }
+        owned_.push_back(std::move(out));
+        m = WeightMatrix{target, m.rows, m.cols, rb, owned_.back().data()};
+      }
+    }
+    return m;
+  };
+
+  w_.token_embd = mat("token_embd.weight");
+  w_.layers.resize(static_cast<size_t>(c.n_layers));
+  for (int l = 0; l < c.n_layers; ++l) {
+    LayerWeights& L = w_.layers[static_cast<size_t>(l)];
+    const std::string p = fmt::format("blk.{}.", l);
+    L.attn_norm = vec(p + "attn_norm.weight");
+    L.wq = mat(p + "attn_q.weight");
+    L.wk = mat(p + "attn_k.weight");
+    L.wv = mat(p + "attn_v.weight");
+    L.wo = mat(p + "attn_output.weight");
+    if (c.attn_bias) {
+      L.bq = vec(p + "attn_q.bias");
+      L.bk = vec(p + "attn_k.bias");
+      L.bv = vec(p + "attn_v.bias");
+    }
+    if (c.qk_norm) {
+      L.q_norm = vec(p + "attn_q_norm.weight");
+      L.k_norm = vec(p + "attn_k_norm.weight");
+    }
+    L.ffn_norm = vec(p + "ffn_norm.weight");
+    L.w_gate = mat(p + "ffn_gate.weight");
+    L.w_down = mat(p + "ffn_down.weight");
+    L.w_up = mat(p + "ffn_up.weight");
+  }
+  w_.output_norm = vec("output_norm.weight");
+  w_.output = c.tied_embeddings ? w_.token_embd : mat("output.weight");
+
+  kv_ = KvCache(opt.kv_type, c.n_layers, context_, c.kv_dim());
+
+  const int B = opt.max_batch;
+  const size_t wide = static_cast<size_t>(std::max({c.dim, c.q_dim(), c.hidden_dim}));
+  s_.batch = B;
+  s_.x.assign(static_cast<size_t>(B) * c.dim, 0.0f);
+  s_.xb.assign(static_cast<size_t>(B) * c.dim, 0.0f);
+  s_.xb2.assign(static_cast<size_t>(B) * std::max(c.dim, c.q_dim()), 0.0f);
+  s_.q.assign(static_cast<size_t>(B) * c.q_dim(), 0.0f);
+  s_.k.assign(static_cast<size_t>(B) * c.kv_dim(), 0.0f);
+  s_.v.assign(static_cast<size_t>(B) * c.kv_dim(), 0.0f);
+  s_.hb.assign(static_cast<size_t>(B) * c.hidden_dim, 0.0f);
+  s_.hb2.assign(static_cast<size_t>(B) * c.hidden_dim, 0.0f);
+  s_.att.assign(static_cast<size_t>(pool_->size()) * context_, 0.0f);
+  s_.logits.assign(static_cast<size_t>(B) * c.vocab_size, 0.0f);
+  // Q8_0 needs whole 32-blocks; a row that is not a multiple of 32 only ever meets float types.
+  s_.act_q.resize(static_cast<size_t>(B) * (wide / QK8_0 + 1) * sizeof(block_q8_0));
+
+  // RoPE: pair i of a head turns by pos * theta^(-2i / head_size), computed as llama2.c does.
+  inv_freq_.resize(static_cast<size_t>(hs / 2));
+  for (int i = 0; i < hs / 2; ++i) {
+    inv_freq_[static_cast<size_t>(i)] = 1.0f / std::pow(c.rope_theta, static_cast<float>(2 * i) / static_cast<float>(hs));
+  }
+}
+
+QuantType Transformer::weight_type() const {
+  uint64_t by_type[kNumQuantTypes] = {};
+  QuantType types[kNumQuantTypes] = {};
+  auto add = [&](const WeightMatrix& m) {
+    by_type[quant_type_index(m.type)] += m.bytes();
+    types[quant_type_index(m.type)] = m.type;
+  };
+  for (const auto& L : w_.layers) {
+    for (const WeightMatrix* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_down, &L.w_up}) add(*m);
+  }
+  const int best = static_cast<int>(std::max_element(by_type, by_type + kNumQuantTypes) - by_type);
+  return by_type[best] > 0 ? types[best] : w_.token_embd.type;
+}
+
+uint64_t Transformer::weight_bytes_per_token() const {
+  uint64_t total = w_.token_embd.row_bytes + w_.output.bytes();
+  for (const auto& L : w_.layers) {
+    for (const WeightMatrix* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_down, &L.w_up}) total += m->bytes();
+  }
+  return total;
+}
+
+uint64_t Transformer::kv_bytes_at(int pos) const {
+  const int window = config_.sliding_window > 0 ? std::min(pos + 1, config_.sliding_window) : pos + 1;
+  return 2ull * static_cast<uint64_t>(config_.n_layers) * static_cast<uint64_t>(window) *
+         static_cast<uint64_t>(config_.kv_dim()) * kv_.bytes_per_value();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Building blocks
+
+namespace {
+
+void rmsnorm(float* out, const float* x, const float* weight, int n, float eps) {
+  float ss = 0.0f;
+  for (int i = 0; i < n; ++i) ss += x[i] * x[i];
+  const float scale = 1.0f / std::sqrt(ss / static_cast<float>(n) + eps);
+  for (int i = 0; i < n; ++i) out[i] = weight[i] * (scale * x[i]);
+}
+
+void softmax(float* x, int n) {
+  float mx = x[0];
+  for (int i = 1; i < n; ++i) mx = std::max(mx, x[i]);
+  float sum = 0.0f;
+  for (int i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - mx);
+    sum += x[i];
+  }
+  for (int i = 0; i < n; ++i) x[i] /= sum;
+}
+
+// Rotates every head of `v` (n_heads * hs values) for position pos.
+void rope(float* v, int n_heads, int hs, int pos, const std::vector<float>& inv_freq, RopeStyle style) {
+  const int half = hs / 2;
+  for (int h = 0; h < n_heads; ++h) {
+    float* head = v + h * hs;
+    for (int i = 0; i < half; ++i) {
+      const float angle = static_cast<float>(pos) * inv_freq[static_cast<size_t>(i)];
+      const float c = std::cos(angle), s = std::sin(angle);
+      // interleaved pairs (2i, 2i+1); neox pairs (i, i + hs/2)
+      const int a = style == RopeStyle::interleaved ? 2 * i : i;
+      const int b = style == RopeStyle::interleaved ? 2 * i + 1 : i + half;
+      const float x0 = head[a], x1 = head[b];
+      head[a] = x0 * c - x1 * s;
+      head[b] = x0 * s + x1 * c;
+    }
+  }
+}
+
+// out[t * out_stride + r] = W[r] . in[t * in_stride ...] for every row r and token t.
+struct MatmulJob {
+  const WeightMatrix* w;
+  const float* in;
+  int in_stride;
+  float* out;
+  int out_stride;
+};
+
+// Runs several products in one parallel step (e.g. q, k and v of one input): the rows of all
+// jobs form one range split evenly over the threads. Inputs are converted once per job to the
+// weights' vec_dot_type (Q8_0 for the block types).
+void matmul(ThreadPool& pool, std::span<const MatmulJob> jobs, int n_tok, std::vector<std::byte>& act_q) {
+  struct Prepared {
+    const std::byte* act;
+    size_t act_stride;  // bytes between tokens
+    VecDotFn dot;
+  };
+  std::vector<Prepared> prep(jobs.size());
+  const KernelTable& k = kernels();
+  const float* quantized_in = nullptr;
+  size_t q_stride = 0;
+  for (size_t j = 0; j < jobs.size(); ++j) {
+    const MatmulJob& job = jobs[j];
+    const QuantTraits& tr = traits(job.w->type);
+    prep[j].dot = k.vec_dot[quant_type_index(job.w->type)];
+    if (tr.vec_dot_type == QuantType::F32) {
+      prep[j].act = reinterpret_cast<const std::byte*>(job.in);
+      prep[j].act_stride = static_cast<size_t>(job.in_stride) * sizeof(float);
+    } else {
+      MECLLM_CHECK(tr.vec_dot_type == QuantType::Q8_0, "vec_dot_type {}", quant_type_name(tr.vec_dot_type));
+      // Jobs of one step share their input; quantise it once.
+      if (quantized_in != job.in) {
+        MECLLM_CHECK(quantized_in == nullptr, "one quantised input per matmul step");
+        q_stride = row_size(QuantType::Q8_0, job.w->cols);
+        MECLLM_CHECK(q_stride * static_cast<size_t>(n_tok) <= act_q.size(), "act_q too small");
+        for (int t = 0; t < n_tok; ++t) {
+          quantize_row_q8_0_ref(job.in + static_cast<size_t>(t) * job.in_stride,
+                                reinterpret_cast<block_q8_0*>(act_q.data() + t * q_stride), job.w->cols);
+        }
+        quantized_in = job.in;
+      }
+      prep[j].act = act_q.data();
+      prep[j].act_stride = q_stride;
+    }
+  }
+  int64_t total_rows = 0;
+  for (const MatmulJob& job : jobs) total_rows += job.w->rows;
+  pool.run([&](int thread, int n_threads) {
+    int64_t begin, end;
+    ThreadPool::split(total_rows, thread, n_threads, &begin, &end);
+    int64_t base = 0;
+    for (size_t j = 0; j < jobs.size() && begin < end; ++j) {
+      const MatmulJob& job = jobs[j];
+      const int64_t rows = job.w->rows;
+      const int64_t r0 = std::max<int64_t>(begin - base, 0), r1 = std::min<int64_t>(end - base, rows);
+      for (int64_t r = r0; r < r1; ++r) {
+        const std::byte* wrow = job.w->data + static_cast<size_t>(r) * job.w->row_bytes;
+        for (int t = 0; t < n_tok; ++t) {
+          job.out[static_cast<size_t>(t) * job.out_stride + r] =
+              prep[j].dot(wrow, prep[j].act + static_cast<size_t>(t) * prep[j].act_stride, job.w->cols);
+        }
+      }
+      base += rows;
+    }
+  });
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Forward
+
+std::span<const float> Transformer::forward(std::span<const int32_t> tokens, int pos, bool all_logits) {
+  const int n = static_cast<int>(tokens.size());
+  if (n < 1) throw InputError("forward: no tokens given");
+  if (pos < 0 || static_cast<int64_t>(pos) + n > context_) {
+    throw InputError(fmt::format("forward: positions {}..{} exceed the context of {} tokens", pos, pos + n - 1,
+                                 context_));
+  }
+  for (int32_t t : tokens) {
+    if (t < 0 || t >= config_.vocab_size) {
+      throw InputError(fmt::format("forward: token id {} is outside the vocabulary 0..{}", t, config_.vocab_size - 1));
+    }
+  }
+  const size_t V = static_cast<size_t>(config_.vocab_size);
+  if (all_logits) all_logits_.resize(static_cast<size_t>(n) * V);
+  for (int done = 0; done < n;) {
+    const int chunk = std::min(s_.batch, n - done);
+    const bool last = done + chunk == n;
+    forward_chunk(tokens.data() + done, chunk, pos + done, all_logits,
+                  all_logits ? all_logits_.data() + static_cast<size_t>(done) * V : nullptr);
+    if (!all_logits && last) break;
+    done += chunk;
+  }
+  if (all_logits) return {all_logits_.data(), static_cast<size_t>(n) * V};
+  return {s_.logits.data(), V};
+}
+
+void Transformer::forward_chunk(const int32_t* tokens, int n, int pos, bool all_logits, float* logits_out) {
+  // convenience variables
+  const ModelConfig& c = config_;
+  const int dim = c.dim, hs = c.head_size(), q_dim = c.q_dim(), kv_dim = c.kv_dim(), hidden = c.hidden_dim;
+  const int n_heads = c.n_heads, n_kv_heads = c.n_kv_heads, group = n_heads / n_kv_heads;
+  const float eps = c.norm_eps;
+  const float attn_scale = 1.0f / std::sqrt(static_cast<float>(hs));
+  RunState& s = s_;
+  ThreadPool& pool = *pool_;
+  const KernelTable& k = kernels();
+
+  // token embeddings (one row of token_embd each, dequantised)
+  for (int t = 0; t < n; ++t) {
+    const WeightMatrix& e = w_.token_embd;
+    traits(e.type).to_float(e.data + static_cast<size_t>(tokens[t]) * e.row_bytes, s.x.data() + static_cast<size_t>(t) * dim, dim);
+  }
+
+  for (int l = 0; l < c.n_layers; ++l) {
+    const LayerWeights& L = w_.layers[static_cast<size_t>(l)];
+
+    // attention rmsnorm
+    for (int t = 0; t < n; ++t) rmsnorm(&s.xb[static_cast<size_t>(t) * dim], &s.x[static_cast<size_t>(t) * dim], L.attn_norm.data(), dim, eps);
+
+    // q, k, v projections in one parallel step
+    const MatmulJob qkv[] = {{&L.wq, s.xb.data(), dim, s.q.data(), q_dim},
+                             {&L.wk, s.xb.data(), dim, s.k.data(), kv_dim},
+                             {&L.wv, s.xb.data(), dim, s.v.data(), kv_dim}};
+    matmul(pool, qkv, n, s.act_q);
+
+    for (int t = 0; t < n; ++t) {
+      float* q = &s.q[static_cast<size_t>(t) * q_dim];
+      float* kk = &s.k[static_cast<size_t>(t) * kv_dim];
+      float* v = &s.v[static_cast<size_t>(t) * kv_dim];
+      if (c.attn_bias) {  // Qwen2
+        for (int i = 0; i < q_dim; ++i) q[i] += L.bq[static_cast<size_t>(i)];
+        for (int i = 0; i < kv_dim; ++i) kk[i] += L.bk[static_cast<size_t>(i)];
+        for (int i = 0; i < kv_dim; ++i) v[i] += L.bv[static_cast<size_t>(i)];
+      }
+      if (c.qk_norm) {  // Qwen3: RMSNorm of every head before RoPE
+        for (int h = 0; h < n_heads; ++h) rmsnorm(q + h * hs, q + h * hs, L.q_norm.data(), hs, eps);
+        for (int h = 0; h < n_kv_heads; ++h) rmsnorm(kk + h * hs, kk + h * hs, L.k_norm.data(), hs, eps);
+      }
+      // RoPE on q and k, then k and v into the cache
+      rope(q, n_heads, hs, pos + t, inv_freq_, c.rope_style);
+      rope(kk, n_kv_heads, hs, pos + t, inv_freq_, c.rope_style);
+      kv_.store(l, pos + t, kk, v);
+    }
+
+    // multi-head attention: each (token, head) pair is independent; causal because token t
+    // only reads cache positions <= pos + t, all written above.
+    pool.run([&](int thread, int n_threads) {
+      float* att = &s.att[static_cast<size_t>(thread) * context_];
+      int64_t begin, end;
+      ThreadPool::split(static_cast<int64_t>(n) * n_heads, thread, n_threads, &begin, &end);
+      for (int64_t task = begin; task < end; ++task) {
+        const int t = static_cast<int>(task / n_heads), h = static_cast<int>(task % n_heads);
+        const int p = pos + t;
+        const int kvh = h / group;  // grouped-query attention: `group` query heads share a kv head
+        const int start = c.sliding_window > 0 ? std::max(0, p - c.sliding_window + 1) : 0;
+        const float* q = &s.q[static_cast<size_t>(t) * q_dim + static_cast<size_t>(h) * hs];
+        for (int i = start; i <= p; ++i) {
+          const void* key = kv_.key(l, i);
+          const float dot = kv_.is_f16()
+                                ? k.dot_f16_f32(static_cast<const uint16_t*>(key) + kvh * hs, q, hs)
+                                : k.vec_dot[0](static_cast<const float*>(key) + kvh * hs, q, hs);
+          att[i - start] = dot * attn_scale;
+        }
+        softmax(att, p - start + 1);
+        float* out = &s.xb2[static_cast<size_t>(t) * q_dim + static_cast<size_t>(h) * hs];
+        std::fill(out, out + hs, 0.0f);
+        for (int i = start; i <= p; ++i) {
+          const void* val = kv_.value(l, i);
+          if (kv_.is_f16()) k.axpy_f16(att[i - start], static_cast<const uint16_t*>(val) + kvh * hs, out, hs);
+          else k.axpy_f32(att[i - start], static_cast<const float*>(val) + kvh * hs, out, hs);
+        }
+      }
+    });
+
+    // output projection and residual
+    const MatmulJob o[] = {{&L.wo, s.xb2.data(), q_dim, s.xb.data(), dim}};
+    matmul(pool, o, n, s.act_q);
+    for (size_t i = 0; i < static_cast<size_t>(n) * dim; ++i) s.x[i] += s.xb[i];
+
+    // feed-forward: rmsnorm, gate and up in one step, SwiGLU, down, residual
+    for (int t = 0; t < n; ++t) rmsnorm(&s.xb[static_cast<size_t>(t) * dim], &s.x[static_cast<size_t>(t) * dim], L.ffn_norm.data(), dim, eps);
+    const MatmulJob gate_up[] = {{&L.w_gate, s.xb.data(), dim, s.hb.data(), hidden},
+                                 {&L.w_up, s.xb.data(), dim, s.hb2.data(), hidden}};
+    matmul(pool, gate_up, n, s.act_q);
+    for (size_t i = 0; i < static_cast<size_t>(n) * hidden; ++i) {
+      const float g = s.hb[i];
+      s.hb[i] = g / (1.0f + std::exp(-g)) * s.hb2[i];  // silu(gate) * up
+    }
+    const MatmulJob down[] = {{&L.w_down, s.hb.data(), hidden, s.xb.data(), dim}};
+    matmul(pool, down, n, s.act_q);
+    for (size_t i = 0; i < static_cast<size_t>(n) * dim; ++i) s.x[i] += s.xb[i];
+  }
+
+  // final rmsnorm and classifier: every token when all logits are wanted, else the last one
+  const int first = all_logits ? 0 : n - 1;
+  const int n_out = n - first;
+  for (int t = first; t < n; ++t) {
+    rmsnorm(&s.xb[static_cast<size_t>(t - first) * dim], &s.x[static_cast<size_t>(t) * dim], w_.output_norm.data(), dim, eps);
+  }
+  float* logits = logits_out != nullptr ? logits_out : s.logits.data();
+  const MatmulJob cls[] = {{&w_.output, s.xb.data(), dim, logits, c.vocab_size}};
+  matmul(pool, cls, n_out, s.act_q);
+  if (logits_out != nullptr && n_out > 0) {
+    // keep the last token's logits in s.logits too, for callers reading them after all_logits
+    std::memcpy(s.logits.data(), logits + static_cast<size_t>(n_out - 1) * c.vocab_size,
+                static_cast<size_t>(c.vocab_size) * sizeof(float));
+  }
+}
+
+}  // namespace mecllm::runtime
