@@ -12,7 +12,7 @@ namespace {
 
 // Spin iterations before sleeping: long enough to bridge the short serial gaps between the
 // parallel steps of one forward pass, short enough not to burn a shared core when idle.
-constexpr int kSpinIterations = 20000;
+constexpr int kSpinIterations = 4000;
 
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)

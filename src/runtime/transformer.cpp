@@ -203,6 +203,15 @@ void rope(float* v, int n_heads, int hs, int pos, const std::vector<float>& inv_
   }
 }
 
+// Products below this many multiply-adds run on the calling thread alone: waking the workers
+// costs more than they would save (and the result is the same, each output being one dot).
+constexpr int64_t kMinParallelWork = 1 << 16;
+
+void run_parallel(ThreadPool& pool, int64_t work, const ThreadPool::Fn& fn) {
+  if (work < kMinParallelWork) fn(0, 1);
+  else pool.run(fn);
+}
+
 // out[t * out_stride + r] = W[r] . in[t * in_stride ...] for every row r and token t.
 struct MatmulJob {
   const WeightMatrix* w;
@@ -249,9 +258,12 @@ void matmul(ThreadPool& pool, std::span<const MatmulJob> jobs, int n_tok, std::v
       prep[j].act_stride = q_stride;
     }
   }
-  int64_t total_rows = 0;
-  for (const MatmulJob& job : jobs) total_rows += job.w->rows;
-  pool.run([&](int thread, int n_threads) {
+  int64_t total_rows = 0, work = 0;
+  for (const MatmulJob& job : jobs) {
+    total_rows += job.w->rows;
+    work += job.w->rows * job.w->cols * n_tok;
+  }
+  run_parallel(pool, work, [&](int thread, int n_threads) {
     int64_t begin, end;
     ThreadPool::split(total_rows, thread, n_threads, &begin, &end);
     int64_t base = 0;
@@ -352,7 +364,8 @@ void Transformer::forward_chunk(const int32_t* tokens, int n, int pos, bool all_
 
     // multi-head attention: each (token, head) pair is independent; causal because token t
     // only reads cache positions <= pos + t, all written above.
-    pool.run([&](int thread, int n_threads) {
+    const int64_t att_work = static_cast<int64_t>(n) * n_heads * (pos + n) * hs * 2;
+    run_parallel(pool, att_work, [&](int thread, int n_threads) {
       float* att = &s.att[static_cast<size_t>(thread) * context_];
       int64_t begin, end;
       ThreadPool::split(static_cast<int64_t>(n) * n_heads, thread, n_threads, &begin, &end);
