@@ -1,0 +1,79 @@
+// Recurrent state-space world model in the layout of DreamerV3 (Hafner et al. 2023, rssm.py):
+// deterministic GRU state h_t = GRU(h_{t-1}, [z_{t-1}, a_{t-1}]), stochastic state z_t either
+// categorical (groups x classes, straight-through gradients, 1% uniform mix) or diagonal Gaussian,
+// prior p(z_t | h_t), posterior q(z_t | h_t, o_t), and heads on feat = [h_t, z_t]: symlog
+// observation decoder, reward, cost vector and continuation. Trained on sequences where index t
+// holds o_t, a_{t-1} and the reward/cost/continuation of the transition that led into o_t.
+// Every random draw comes from mecllm::Rng (uniforms copied into a tensor), never torch's RNG.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <map>
+#include <string>
+
+#include "common/rng.h"
+#include "rl/rl_config.h"
+
+namespace mecllm::rl {
+
+struct RssmState {
+  torch::Tensor deter;  // (..., deter)
+  torch::Tensor stoch;  // (..., stoch_size) flattened one-hot groups, or the Gaussian sample
+  torch::Tensor stats;  // (..., groups, classes) logits, or (..., 2 * gauss_dim) mean and std
+};
+
+torch::Tensor symlog(const torch::Tensor& x);  // sign(x) ln(1 + |x|), same shape
+torch::Tensor symexp(const torch::Tensor& x);  // inverse of symlog, same shape
+
+class RssmImpl : public torch::nn::Module {
+ public:
+  RssmImpl(int obs_dim, int act_dim, int num_costs, const RssmArgs& args);
+
+  RssmState initial(int64_t batch);  // zeros: (batch, ...)
+  // One prior step: s_{t-1}, a_{t-1} (B, act_dim) -> prior state at t.
+  RssmState img_step(const RssmState& prev, const torch::Tensor& action, Rng& rng);
+  // Posterior at t from the prior's deterministic state and o_t (B, obs_dim).
+  RssmState obs_step(const RssmState& prior, const torch::Tensor& obs, Rng& rng);
+  // Runs the posterior over a sequence: obs (T, B, obs_dim), prev_action (T, B, act_dim),
+  // is_first (T, B) float 0/1 (resets the state). Returns {posterior, prior}, each stacked (T, B, ...).
+  std::pair<RssmState, RssmState> observe(const torch::Tensor& obs, const torch::Tensor& prev_action,
+                                          const torch::Tensor& is_first, Rng& rng);
+
+  torch::Tensor feat(const RssmState& s);     // (..., deter + stoch_size)
+  torch::Tensor decode(const torch::Tensor& feat);   // (..., obs_dim) in observation space
+  torch::Tensor reward(const torch::Tensor& feat);   // (...) predicted reward
+  torch::Tensor cost(const torch::Tensor& feat);     // (..., num_costs)
+  torch::Tensor cont(const torch::Tensor& feat);     // (...) continuation probability
+
+  // KL[q || p] per element: (...), summed over latent dimensions.
+  torch::Tensor kl(const torch::Tensor& post_stats, const torch::Tensor& prior_stats);
+
+  // Named, unscaled loss terms (each a scalar): decoder, reward, cost, cont, dyn, rep.
+  // reward (T, B), cost (T, B, C), cont (T, B) and mask (T, B) (0 where index t has no incoming
+  // transition, e.g. the first index of a sequence). dyn/rep already include free bits.
+  std::map<std::string, torch::Tensor> loss(const RssmState& post, const RssmState& prior, const torch::Tensor& obs,
+                                            const torch::Tensor& reward, const torch::Tensor& cost,
+                                            const torch::Tensor& cont, const torch::Tensor& mask);
+  // Sum of the terms scaled by the config (scale_* and beta_dyn/beta_rep).
+  torch::Tensor total_loss(const std::map<std::string, torch::Tensor>& terms) const;
+
+  const RssmArgs& args() const { return a_; }
+
+ private:
+  RssmState dist_state(const torch::Tensor& deter, const torch::Tensor& stats, Rng& rng);
+  torch::Tensor uniform_like(const std::vector<int64_t>& shape, Rng& rng);
+  torch::Tensor normal_like(const std::vector<int64_t>& shape, Rng& rng);
+  torch::Tensor probs(const torch::Tensor& logits);  // unimix applied, (..., groups, classes)
+
+  RssmArgs a_;
+  int obs_dim_, act_dim_, num_costs_;
+  int stats_size_;
+  torch::nn::Linear dynin0{nullptr}, prior0{nullptr}, prior1{nullptr}, post0{nullptr}, post1{nullptr}, enc0{nullptr};
+  torch::nn::GRUCell gru{nullptr};
+  torch::nn::Linear dec0{nullptr}, dec1{nullptr}, rew0{nullptr}, rew1{nullptr}, cost0{nullptr}, cost1{nullptr},
+      cont0{nullptr}, cont1{nullptr};
+};
+TORCH_MODULE(Rssm);
+
+}  // namespace mecllm::rl

@@ -1,0 +1,234 @@
+// WM-PPO: model training on recent rollouts, model value expansion (Feinberg et al. 2018) and
+// short imagined rollouts branched from real posterior states (wm-ppo.md, "How the model helps").
+#include "rl/wm_ppo.h"
+
+#include <cmath>
+
+#include "common/errors.h"
+
+namespace mecllm::rl {
+namespace {
+constexpr double kLog2Pi = 1.8378770664093453;
+
+torch::Tensor normal_tensor(std::vector<int64_t> shape, Rng& rng) {
+  auto t = torch::empty(shape, torch::kFloat32);
+  float* p = t.data_ptr<float>();
+  for (int64_t i = 0; i < t.numel(); ++i) p[i] = static_cast<float>(rng.normal());
+  return t;
+}
+
+RssmState index_state(const RssmState& s, const torch::Tensor& idx) {
+  return {s.deter.index_select(0, idx), s.stoch.index_select(0, idx), s.stats.index_select(0, idx)};
+}
+
+RssmState flatten_state(const RssmState& s) {
+  const int64_t n = s.deter.size(0) * s.deter.size(1);
+  auto flat = [n](const torch::Tensor& t) {
+    auto sizes = t.sizes().vec();
+    sizes.erase(sizes.begin());
+    sizes[0] = n;
+    return t.reshape(sizes);
+  };
+  return {flat(s.deter), flat(s.stoch), flat(s.stats)};
+}
+}  // namespace
+
+WorldModel::WorldModel(int obs_dim, int act_dim, int num_costs, const RlConfig& cfg)
+    : cfg_(cfg), obs_dim_(obs_dim), act_dim_(act_dim), num_costs_(num_costs) {
+  rssm_ = Rssm(obs_dim, act_dim, num_costs, cfg.rssm);
+  opt_ = std::make_unique<torch::optim::Adam>(rssm_->parameters(), torch::optim::AdamOptions(cfg.rssm.lr).eps(1e-8));
+}
+
+void WorldModel::add_rollout(ModelRollout r) {
+  buffer_.push_back(std::move(r));
+  while (static_cast<int>(buffer_.size()) > cfg_.rssm.buffer_rollouts) buffer_.pop_front();
+}
+
+std::map<std::string, double> WorldModel::train(Rng& rng) {
+  std::map<std::string, double> sums;
+  const auto& ra = cfg_.rssm;
+  const int64_t L = ra.seq_len;
+  for (int s = 0; s < ra.train_steps; ++s) {
+    // Sample `batch` sequences: index i holds o_{t+i}, a_{t+i-1} and the transition into o_{t+i}.
+    std::vector<torch::Tensor> o, pa, r, c, k, f;
+    for (int b = 0; b < ra.batch; ++b) {
+      const auto& ro = buffer_[rng.below(buffer_.size())];
+      const int64_t T = ro.obs.size(0), A = ro.obs.size(1);
+      MECLLM_CHECK(T > L, "rollout of {} steps is too short for sequences of {}", T, L);
+      const int64_t a = static_cast<int64_t>(rng.below(static_cast<uint64_t>(A)));
+      const int64_t t = 1 + static_cast<int64_t>(rng.below(static_cast<uint64_t>(T - L)));
+      o.push_back(ro.obs.slice(0, t, t + L).select(1, a));
+      pa.push_back(ro.act.slice(0, t - 1, t - 1 + L).select(1, a));
+      r.push_back(ro.rew.slice(0, t - 1, t - 1 + L).select(1, a));
+      c.push_back(ro.cost.slice(0, t - 1, t - 1 + L).select(1, a));
+      k.push_back(ro.cont.slice(0, t - 1, t - 1 + L).select(1, a));
+      auto fi = ro.first.slice(0, t, t + L).select(1, a).clone();
+      fi[0] = 1.0;  // every sequence starts from the initial state
+      f.push_back(fi);
+    }
+    auto obs = torch::stack(o, 1), prev_act = torch::stack(pa, 1), rew = torch::stack(r, 1);
+    auto cost = torch::stack(c, 1), cont = torch::stack(k, 1), first = torch::stack(f, 1);
+    auto mask = 1.0 - first;  // no incoming transition at an episode (or sequence) start
+    auto [post, prior] = rssm_->observe(obs, prev_act, first, rng);
+    auto terms = rssm_->loss(post, prior, obs, rew, cost, cont, mask);
+    auto loss = rssm_->total_loss(terms);
+    opt_->zero_grad();
+    loss.backward();
+    torch::nn::utils::clip_grad_norm_(rssm_->parameters(), ra.grad_clip);
+    opt_->step();
+    for (const auto& [name, v] : terms) sums[name] += v.item<double>();
+    sums["total"] += loss.item<double>();
+    // Relative reward error, the gate of the model-based targets.
+    {
+      torch::NoGradGuard ng;
+      auto msum = mask.sum().clamp_min(1.0);
+      auto mean = (rew * mask).sum() / msum;
+      auto var = ((rew - mean).pow(2) * mask).sum() / msum;
+      double rel = terms.at("reward").item<double>() / std::max(1e-8, var.item<double>());
+      reward_error_ = trained_ == 0 && s == 0 ? rel : 0.9 * reward_error_ + 0.1 * rel;
+    }
+  }
+  if (ra.train_steps > 0) {
+    for (auto& [name, v] : sums) v /= ra.train_steps;
+    ++trained_;
+  }
+  return sums;
+}
+
+bool WorldModel::gate_open() const { return trained_ > cfg_.wm.warmup_iterations && reward_error_ < cfg_.wm.gate_error; }
+
+RssmState WorldModel::observe_rollout(const ModelRollout& r, Rng& rng) {
+  const int64_t T = r.obs.size(0);
+  auto prev_act = torch::zeros_like(r.act);
+  prev_act.slice(0, 1, T).copy_(r.act.slice(0, 0, T - 1));
+  auto first = r.first.clone();
+  first[0].fill_(1.0);
+  auto [post, prior] = rssm_->observe(r.obs, prev_act, first, rng);
+  return flatten_state(post);
+}
+
+torch::Tensor WorldModel::mve_targets(const RssmState& post, const torch::Tensor& obs_flat, Agent& agent, Rng& rng) {
+  const double gamma = cfg_.ppo.gamma, clip = cfg_.ppo.obs_clip;
+  const int64_t n = obs_flat.size(0);
+  RssmState s = post;
+  auto ob = obs_flat;
+  auto ret = torch::zeros({n});
+  auto disc = torch::ones({n});
+  auto std = torch::exp(agent->actor_logstd.detach());
+  for (int i = 0; i < cfg_.wm.mve_horizon; ++i) {
+    auto u = agent->mean(ob) + std * normal_tensor({n, act_dim_}, rng);
+    s = rssm_->img_step(s, torch::sigmoid(u), rng);
+    auto f = rssm_->feat(s);
+    ret = ret + disc * rssm_->reward(f);
+    disc = disc * gamma * rssm_->cont(f);
+    ob = rssm_->decode(f).clamp(-clip, clip);
+  }
+  return ret + disc * agent->value(ob).select(1, 0);
+}
+
+ImaginedBatch WorldModel::imagine(const RssmState& post, const torch::Tensor& obs_flat, Agent& agent,
+                                  const std::vector<double>& lambdas, int64_t count, Rng& rng) {
+  const int64_t N = obs_flat.size(0), H = cfg_.wm.img_horizon, C = num_costs_;
+  const double gamma = cfg_.ppo.gamma, lam = cfg_.ppo.gae_lambda, clip = cfg_.ppo.obs_clip;
+  const bool constrained = cfg_.constrained();
+  // Branch points without replacement (partial Fisher-Yates with the project Rng).
+  std::vector<int64_t> pick(static_cast<size_t>(N));
+  for (int64_t i = 0; i < N; ++i) pick[i] = i;
+  count = std::min(count, N);
+  for (int64_t i = 0; i < count; ++i) std::swap(pick[i], pick[i + rng.below(static_cast<uint64_t>(N - i))]);
+  auto idx = torch::from_blob(pick.data(), {count}, torch::kInt64).clone();
+  RssmState s = index_state(post, idx);
+  auto ob = obs_flat.index_select(0, idx);
+  auto std = torch::exp(agent->actor_logstd.detach());
+  std::vector<torch::Tensor> obs_l, u_l, lp_l, val_l, rew_l, cont_l;
+  for (int64_t i = 0; i < H; ++i) {
+    auto mu = agent->mean(ob);
+    auto u = mu + std * normal_tensor({count, act_dim_}, rng);
+    obs_l.push_back(ob);
+    u_l.push_back(u);
+    lp_l.push_back(agent->log_prob(mu, u));  // behaviour log-prob, recorded now
+    val_l.push_back(agent->value(ob));       // (count, 1 + C)
+    s = rssm_->img_step(s, torch::sigmoid(u), rng);
+    auto f = rssm_->feat(s);
+    rew_l.push_back(torch::cat({rssm_->reward(f).unsqueeze(1), rssm_->cost(f)}, 1));  // (count, 1 + C)
+    cont_l.push_back(rssm_->cont(f));
+    ob = rssm_->decode(f).clamp(-clip, clip);
+  }
+  auto next_v = agent->value(ob);
+  // GAE over the imagined steps, every channel at once: (count, 1 + C).
+  std::vector<torch::Tensor> adv_l(static_cast<size_t>(H));
+  auto last = torch::zeros({count, 1 + C});
+  for (int64_t i = H; i-- > 0;) {
+    auto nv = i + 1 == H ? next_v : val_l[i + 1];
+    auto nc = cont_l[i].unsqueeze(1);
+    auto delta = rew_l[i] + gamma * nc * nv - val_l[i];
+    last = delta + gamma * lam * nc * last;
+    adv_l[i] = last;
+  }
+  auto adv = torch::stack(adv_l, 0).reshape({H * count, 1 + C});
+  torch::Tensor combined = adv.select(1, 0);
+  if (constrained) {
+    double lam_sum = 0;
+    for (int64_t c = 0; c < C; ++c) {
+      combined = combined - lambdas[c] * adv.select(1, c + 1);
+      lam_sum += lambdas[c];
+    }
+    combined = combined / (1.0 + lam_sum);
+  }
+  ImaginedBatch b;
+  b.obs = torch::stack(obs_l, 0).reshape({H * count, obs_dim_});
+  b.u = torch::stack(u_l, 0).reshape({H * count, act_dim_});
+  b.logprobs = torch::stack(lp_l, 0).reshape({H * count});
+  b.adv = combined.contiguous();
+  return b;
+}
+
+void WorldModel::save(torch::serialize::OutputArchive& ar) const {
+  torch::serialize::OutputArchive m, o;
+  rssm_->save(m);
+  opt_->save(o);
+  ar.write("rssm", m);
+  ar.write("optim", o);
+  ar.write("reward_error", torch::tensor({reward_error_}, torch::kFloat64));
+  ar.write("trained", torch::tensor({static_cast<int64_t>(trained_)}, torch::kInt64));
+  ar.write("buffer_size", torch::tensor({static_cast<int64_t>(buffer_.size())}, torch::kInt64));
+  for (size_t i = 0; i < buffer_.size(); ++i) {
+    const auto& r = buffer_[i];
+    const std::string p = "buffer" + std::to_string(i) + "_";
+    ar.write(p + "obs", r.obs);
+    ar.write(p + "act", r.act);
+    ar.write(p + "rew", r.rew);
+    ar.write(p + "cost", r.cost);
+    ar.write(p + "cont", r.cont);
+    ar.write(p + "first", r.first);
+  }
+}
+
+void WorldModel::load(torch::serialize::InputArchive& ar) {
+  torch::serialize::InputArchive m, o;
+  ar.read("rssm", m);
+  rssm_->load(m);
+  ar.read("optim", o);
+  opt_->load(o);
+  torch::Tensor t;
+  ar.read("reward_error", t);
+  reward_error_ = t.item<double>();
+  ar.read("trained", t);
+  trained_ = static_cast<int>(t.item<int64_t>());
+  ar.read("buffer_size", t);
+  const int64_t n = t.item<int64_t>();
+  buffer_.clear();
+  for (int64_t i = 0; i < n; ++i) {
+    const std::string p = "buffer" + std::to_string(i) + "_";
+    ModelRollout r;
+    ar.read(p + "obs", r.obs);
+    ar.read(p + "act", r.act);
+    ar.read(p + "rew", r.rew);
+    ar.read(p + "cost", r.cost);
+    ar.read(p + "cont", r.cont);
+    ar.read(p + "first", r.first);
+    buffer_.push_back(std::move(r));
+  }
+}
+
+}  // namespace mecllm::rl
