@@ -601,9 +601,9 @@ ModelConfig config_from_gguf(const GgufMetadata& md) {
     if (*v < 0 || *v > std::numeric_limits<int32_t>::max()) throw_input_error(path, "key '{}' = {}, expected a token id", k, *v);
     return static_cast<int>(*v);
   };
-  const bool has_tokens = md.contains("tokenizer.ggml.tokens");
-  c.bos_id = token_id("tokenizer.ggml.bos_token_id", has_tokens && arch != "llama" ? -1 : 1);
-  c.eos_id = token_id("tokenizer.ggml.eos_token_id", has_tokens && arch != "llama" ? -1 : 2);
+  // Absent ids: SentencePiece's 1/2 for llama (llama.cpp's SPM defaults), none for Qwen.
+  c.bos_id = token_id("tokenizer.ggml.bos_token_id", arch == "llama" ? 1 : -1);
+  c.eos_id = token_id("tokenizer.ggml.eos_token_id", arch == "llama" ? 2 : -1);
   return c;
 }
 
