@@ -578,12 +578,6 @@ ModelConfig config_from_gguf(const GgufMetadata& md) {
                         key("attention.value_length"), v_len, k_len);
     c.head_dim = k_len;
   }
-  if (md.contains(key("rope.dimension_count"))) {
-    int rot = get_size("rope.dimension_count");
-    if (rot != c.head_size())
-      throw_input_error(path, "key '{}' = {}: partial rotary embeddings are not supported, expected the head size {}",
-                        key("rope.dimension_count"), rot, c.head_size());
-  }
   if (auto scaling = md.find_string(key("rope.scaling.type")); scaling && *scaling != "none")
     throw_input_error(path, "key '{}' = '{}': RoPE scaling is not supported", key("rope.scaling.type"), *scaling);
   if (md.contains(key("attention.sliding_window"))) {

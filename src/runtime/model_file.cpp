@@ -173,6 +173,12 @@ ModelFile::Parts read_gguf_model(MappedFile map) {
   }
   parts.config.tied_embeddings = !has_output;
   parts.config.attn_bias = has_bias;
+  parts.config.validate(parts.path);
+  const std::string rot_key = parts.config.arch == "mistral" ? "llama.rope.dimension_count"
+                                                             : parts.config.arch + ".rope.dimension_count";
+  if (auto rot = g.metadata.find_int(rot_key); rot && *rot != parts.config.head_size())
+    throw_input_error(parts.path, "key '{}' = {}: partial rotary embeddings are not supported, expected the head size {}",
+                      rot_key, *rot, parts.config.head_size());
   parts.gguf = std::make_unique<GgufMetadata>(std::move(g.metadata));
   parts.maps.push_back(std::move(map));
   return parts;
@@ -236,6 +242,10 @@ ModelFile::Parts read_hf_model(const std::string& path, bool is_dir) {
   parts.path = path;
   parts.format = is_dir ? ModelFormat::hf_dir : ModelFormat::safetensors;
   const fs::path dir = is_dir ? fs::path(path) : fs::path(path).parent_path().empty() ? fs::path(".") : fs::path(path).parent_path();
+  if (!is_dir) {  // a broken file is reported as such before a missing config.json
+    MappedFile map = MappedFile::open(path);
+    parse_safetensors(path, map.bytes());
+  }
   const fs::path config_path = dir / "config.json";
   std::error_code ec;
   if (!fs::exists(config_path, ec))
