@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <map>
 
 #include "common/errors.h"
 #include "common/log.h"
@@ -69,6 +70,7 @@ ConvertReport convert_model(const ConvertOptions& opt) {
   std::vector<OwnedTensor> owned;
   owned.reserve(in.tensors().size());  // views point into these buffers
   std::vector<TensorView> views;
+  std::map<std::string, std::pair<int, std::string>> fallbacks;  // reason -> (count, first tensor)
   Progress progress("convert", static_cast<int64_t>(in.tensors().size()), "tensors");
   for (const TensorView& t : in.tensors()) {
     QuantType want = t.type;
@@ -85,8 +87,10 @@ ConvertReport convert_model(const ConvertOptions& opt) {
     }
     if (!row_fits(want, t.shape.back())) {
       QuantType fit = fit_type(want, t.shape.back());
-      log_warn("convert: tensor '{}' {}: rows of {} values do not fit {} blocks of {}, using {}", t.name, t.shape_string(),
-               t.shape.back(), quant_type_name(want), traits(want).block_size, quant_type_name(fit));
+      auto& e = fallbacks[fmt::format("rows of {} values do not fit {} blocks of {}: using {}", t.shape.back(),
+                                      quant_type_name(want), traits(want).block_size, quant_type_name(fit))];
+      e.first += 1;
+      if (e.second.empty()) e.second = t.name;
       want = fit;
       ++report.n_fallback;
     }
@@ -101,6 +105,8 @@ ConvertReport convert_model(const ConvertOptions& opt) {
     if (opt.show_progress) progress.update(static_cast<int64_t>(views.size()));
   }
   if (opt.show_progress) progress.finish();
+  for (const auto& [reason, e] : fallbacks)
+    log_warn("convert: {} tensor(s) ({}{}): {}", e.first, e.second, e.first > 1 ? ", ..." : "", reason);
   report.n_tensors = static_cast<int>(views.size());
   double n_weights = 0;
   for (const auto& v : views) n_weights += static_cast<double>(v.n_elements());
