@@ -11,6 +11,29 @@
 
 namespace mecllm::mec {
 
+// Standard normals by Marsaglia's polar method over the project Rng: no sin/cos (Box-Muller's
+// sincos was the largest item of the step profile). One per environment; deterministic per seed.
+struct PolarNormal {
+  double spare = 0;
+  bool has_spare = false;
+  double operator()(Rng& rng) {
+    if (has_spare) {
+      has_spare = false;
+      return spare;
+    }
+    double u, v, s;
+    do {
+      u = 2.0 * rng.uniform() - 1.0;
+      v = 2.0 * rng.uniform() - 1.0;
+      s = u * u + v * v;
+    } while (s >= 1.0 || s == 0.0);
+    double f = std::sqrt(-2.0 * std::log(s) / s);
+    spare = v * f;
+    has_spare = true;
+    return u * f;
+  }
+};
+
 inline double dbm_to_w(double dbm) { return std::pow(10.0, (dbm - 30.0) / 10.0); }
 inline double db_to_linear(double db) { return std::pow(10.0, db / 10.0); }
 
@@ -35,15 +58,15 @@ struct FadingState {
   double re = 0, im = 0;
 };
 
-inline void fading_init(FadingState& h, Rng& rng) {
-  h.re = rng.normal() * std::numbers::sqrt2 / 2;
-  h.im = rng.normal() * std::numbers::sqrt2 / 2;
+inline void fading_init(FadingState& h, Rng& rng, PolarNormal& normal) {
+  h.re = normal(rng) * std::numbers::sqrt2 / 2;
+  h.im = normal(rng) * std::numbers::sqrt2 / 2;
 }
 
-inline void fading_advance(FadingState& h, double rho, Rng& rng) {
+inline void fading_advance(FadingState& h, double rho, Rng& rng, PolarNormal& normal) {
   double s = std::sqrt(std::max(0.0, 1.0 - rho * rho)) * (std::numbers::sqrt2 / 2);
-  h.re = rho * h.re + s * rng.normal();
-  h.im = rho * h.im + s * rng.normal();
+  h.re = rho * h.re + s * normal(rng);
+  h.im = rho * h.im + s * normal(rng);
 }
 
 // Power gain |h|^2 with unit mean: Rayleigh |h_s|^2, Rician |sqrt(K/(K+1)) + sqrt(1/(K+1)) h_s|^2.
@@ -61,10 +84,12 @@ inline double fading_power(const FadingState& h, FadingKind kind, double rician_
 }
 
 // Shadowing in dB as an AR(1) over distance moved (Gudmundson 1991): corr = exp(-moved / d_corr).
-inline double shadowing_advance(double shadow_db, double moved_m, double sigma_db, double d_corr_m, Rng& rng) {
+inline double shadowing_advance(double shadow_db, double moved_m, double sigma_db, double d_corr_m, Rng& rng,
+                                PolarNormal& normal) {
   if (sigma_db <= 0.0) return 0.0;
+  if (moved_m <= 0.0) return shadow_db;  // a user standing still keeps its shadowing
   double a = std::exp(-moved_m / d_corr_m);
-  return a * shadow_db + std::sqrt(std::max(0.0, 1.0 - a * a)) * sigma_db * rng.normal();
+  return a * shadow_db + std::sqrt(std::max(0.0, 1.0 - a * a)) * sigma_db * normal(rng);
 }
 
 }  // namespace mecllm::mec

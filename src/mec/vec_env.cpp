@@ -69,6 +69,7 @@ VecEnv::Impl::Impl(const Scenario& s, int num_envs, int num_users, uint64_t seed
   }
 
   for (int e = 0; e < E; ++e) rng.emplace_back(seed, static_cast<uint64_t>(e));
+  normal.assign(E, PolarNormal{});
   slot.assign(E, 0), q_acc.assign(E, 0), q_hal.assign(E, 0), edge.assign(size_t(E) * edge_block, 0.0);
   active_count.assign(E, 0);
   px.assign(EN, 0), py.assign(EN, 0), wx.assign(EN, 0), wy.assign(EN, 0), speed.assign(EN, 0), dist.assign(EN, 0);
@@ -175,15 +176,20 @@ UserOutcome VecEnv::Impl::serve(int i, double x, double bw_share, double* edge_e
 
 namespace {
 
+// gain (dB) = -(PL(d) + shadowing) + 10 log10 |h|^2, written with natural logs and one exp
+// (pow/log10 were a visible share of the step profile); same value as pathloss_db().
 void update_gain(VecEnv::Impl& s, size_t i) {
   const auto& ch = s.scenario.channel;
-  double pl = pathloss_db(s.dist[i], ch.pathloss_intercept_db, ch.pathloss_slope_db, ch.min_distance_m);
+  constexpr double kDbPerNeper = 10.0 / std::numbers::ln10;  // 10 log10(x) = kDbPerNeper ln(x)
+  double d_km = std::max(s.dist[i], ch.min_distance_m) / 1000.0;
+  double pl = ch.pathloss_intercept_db + ch.pathloss_slope_db / std::numbers::ln10 * std::log(d_km);
   double fp = fading_power(s.fade[i], s.fading, ch.rician_k);
-  s.gain_db[i] = -(pl + s.shadow_db[i]) + 10.0 * std::log10(std::max(fp, 1e-30));
-  s.gain[i] = std::pow(10.0, s.gain_db[i] / 10.0);
+  double fading_db = s.fading == FadingKind::none ? 0.0 : kDbPerNeper * std::log(std::max(fp, 1e-30));
+  s.gain_db[i] = -(pl + s.shadow_db[i]) + fading_db;
+  s.gain[i] = std::exp(s.gain_db[i] / kDbPerNeper);
 }
 
-void draw_task(VecEnv::Impl& s, Rng& rng, size_t i) {
+void draw_task(VecEnv::Impl& s, Rng& rng, PolarNormal& normal, size_t i) {
   const auto& wl = s.scenario.workload;
   s.active[i] = rng.bernoulli(s.arrival_prob[i]);
   if (!s.active[i]) {
@@ -198,9 +204,9 @@ void draw_task(VecEnv::Impl& s, Rng& rng, size_t i) {
   double si = 0, so = 0, sc = 0;
   for (int j = 0; j < Jn; ++j) {
     size_t q = i * s.J + j;
-    s.in_tok[q] = std::clamp(rng.lognormal(wl.input_tokens_median, wl.tokens_sigma), wl.tokens_min, wl.tokens_max);
-    s.out_tok[q] = std::clamp(rng.lognormal(wl.output_tokens_median, wl.tokens_sigma), wl.tokens_min, wl.tokens_max);
-    s.ctx_bits[q] = 8.0 * std::clamp(rng.lognormal(wl.context_bytes_median, wl.context_sigma), 0.0, wl.context_bytes_max);
+    s.in_tok[q] = std::clamp(wl.input_tokens_median * std::exp(wl.tokens_sigma * normal(rng)), wl.tokens_min, wl.tokens_max);
+    s.out_tok[q] = std::clamp(wl.output_tokens_median * std::exp(wl.tokens_sigma * normal(rng)), wl.tokens_min, wl.tokens_max);
+    s.ctx_bits[q] = 8.0 * std::clamp(wl.context_bytes_median * std::exp(wl.context_sigma * normal(rng)), 0.0, wl.context_bytes_max);
     si += s.in_tok[q], so += s.out_tok[q], sc += s.ctx_bits[q];
   }
   s.sum_in[i] = si, s.sum_out[i] = so, s.sum_ctx[i] = sc / 8.0;
@@ -210,20 +216,21 @@ void draw_task(VecEnv::Impl& s, Rng& rng, size_t i) {
 
 void VecEnv::Impl::reset_env(int e) {
   Rng& r = rng[e];
+  PolarNormal& z = normal[e];
   const auto& sc = scenario;
   for (int n = 0; n < N; ++n) {
     size_t i = size_t(e) * N + n;
     random_point(r, sc.mobility.cell_radius_m, px[i], py[i]);
     random_point(r, sc.mobility.cell_radius_m, wx[i], wy[i]);
     speed[i] = r.uniform(sc.mobility.speed_min_mps, sc.mobility.speed_max_mps);
-    dist[i] = std::hypot(px[i], py[i]);
-    shadow_db[i] = sc.channel.shadowing_sigma_db > 0 ? sc.channel.shadowing_sigma_db * r.normal() : 0.0;
-    fading_init(fade[i], r);
+    dist[i] = std::sqrt(px[i] * px[i] + py[i] * py[i]);
+    shadow_db[i] = sc.channel.shadowing_sigma_db > 0 ? sc.channel.shadowing_sigma_db * z(r) : 0.0;
+    fading_init(fade[i], r, z);
     update_gain(*this, i);
     gain_db_prev[i] = gain_db[i];
     local_backlog_s[i] = 0;
     q_energy[i] = 0;
-    draw_task(*this, r, i);
+    draw_task(*this, r, z, i);
   }
   slot[e] = 0, q_acc[e] = 0, q_hal[e] = 0;
   std::fill_n(&edge[size_t(e) * edge_block], edge_block, 0.0);
@@ -231,13 +238,14 @@ void VecEnv::Impl::reset_env(int e) {
 
 void VecEnv::Impl::next_slot(int e) {
   Rng& r = rng[e];
+  PolarNormal& z = normal[e];
   const auto& sc = scenario;
   const double dt = sc.slot_s;
   for (int n = 0; n < N; ++n) {
     size_t i = size_t(e) * N + n;
     // random waypoint mobility
     double dx = wx[i] - px[i], dy = wy[i] - py[i];
-    double to_go = std::hypot(dx, dy), stride = speed[i] * dt, moved;
+    double to_go = std::sqrt(dx * dx + dy * dy), stride = speed[i] * dt, moved;
     if (stride >= to_go) {
       px[i] = wx[i], py[i] = wy[i], moved = to_go;
       random_point(r, sc.mobility.cell_radius_m, wx[i], wy[i]);
@@ -245,14 +253,14 @@ void VecEnv::Impl::next_slot(int e) {
     } else {
       px[i] += dx / to_go * stride, py[i] += dy / to_go * stride, moved = stride;
     }
-    dist[i] = std::hypot(px[i], py[i]);
+    dist[i] = std::sqrt(px[i] * px[i] + py[i] * py[i]);
     // channel
     shadow_db[i] = shadowing_advance(shadow_db[i], moved, sc.channel.shadowing_sigma_db,
-                                     sc.channel.shadowing_decorrelation_m, r);
-    if (fading != FadingKind::none) fading_advance(fade[i], sc.channel.fading_rho, r);
+                                     sc.channel.shadowing_decorrelation_m, r, z);
+    if (fading != FadingKind::none) fading_advance(fade[i], sc.channel.fading_rho, r, z);
     gain_db_prev[i] = gain_db[i];
     update_gain(*this, i);
-    draw_task(*this, r, i);
+    draw_task(*this, r, z, i);
   }
 }
 
@@ -328,7 +336,7 @@ void VecEnv::Impl::step_env(int e, const float* actions) {
   for (int q = 0; q < n_order; ++q) finish(int(base + order[q].second), outcome[base + order[q].second], edge_env);
 
   if (sc.workload.sample_outcomes) {
-    Rng& r = rng[e];
+    Rng& r = rng[e];  // Bernoulli outcomes only need uniforms
     for (int n = 0; n < N; ++n) {
       size_t i = base + n;
       if (!active[i]) continue;

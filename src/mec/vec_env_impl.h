@@ -77,6 +77,7 @@ struct VecEnv::Impl {
 
   // ---- per env state
   std::vector<Rng> rng;          // (E) one stream per env
+  std::vector<PolarNormal> normal;  // (E) normal draws from rng[e]
   std::vector<int> slot;         // (E) slot within the episode
   std::vector<double> q_acc;     // (E) Q^A
   std::vector<double> q_hal;     // (E) Q^H
