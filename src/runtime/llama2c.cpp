@@ -67,7 +67,13 @@ ModelFile::Parts read_llama2c(MappedFile map) {
   c.vocab_size = h.vocab_size == std::numeric_limits<int32_t>::min() ? 0 : std::abs(h.vocab_size);
   c.seq_len = h.seq_len;
   c.rope_style = RopeStyle::interleaved;
-  c.validate(path);
+  try {
+    c.validate(path);
+  } catch (const InputError& e) {
+    throw InputError(fmt::format("{} (header read as llama2.c: dim {}, hidden_dim {}, n_layers {}, n_heads {}, n_kv_heads {}, "
+                                 "vocab_size {}, seq_len {}; is this really a llama2.c checkpoint?)", e.what(), h.dim,
+                                 h.hidden_dim, h.n_layers, h.n_heads, h.n_kv_heads, h.vocab_size, h.seq_len));
+  }
   if (c.bos_id >= c.vocab_size || c.eos_id >= c.vocab_size) c.bos_id = c.eos_id = -1;
 
   const uint64_t expected = llama2c_file_size(c);

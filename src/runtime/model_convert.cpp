@@ -66,6 +66,7 @@ ConvertReport convert_model(const ConvertOptions& opt) {
   report.input_format = in.format();
   report.config = in.config();
   report.input_bytes = in.tensor_bytes();
+  const bool show_progress = opt.show_progress && report.input_bytes > (64u << 20);  // small models convert instantly
 
   std::vector<OwnedTensor> owned;
   owned.reserve(in.tensors().size());  // views point into these buffers
@@ -102,9 +103,9 @@ ConvertReport convert_model(const ConvertOptions& opt) {
       ++report.n_converted;
     }
     report.output_bytes += views.back().data.size();
-    if (opt.show_progress) progress.update(static_cast<int64_t>(views.size()));
+    if (show_progress) progress.update(static_cast<int64_t>(views.size()));
   }
-  if (opt.show_progress) progress.finish();
+  if (show_progress) progress.finish();
   for (const auto& [reason, e] : fallbacks)
     log_warn("convert: {} tensor(s) ({}{}): {}", e.first, e.second, e.first > 1 ? ", ..." : "", reason);
   report.n_tensors = static_cast<int>(views.size());
