@@ -16,6 +16,8 @@ AccessibilityReport assess_accessibility(const ModelFootprint& model, const std:
   for (const auto& d : devices) {
     DeviceVerdict v;
     v.device = d.name;
+    v.active_power_w = d.active_power_w;
+    v.idle_power_w = d.idle_power_w;
     v.kv_cache_bytes = model.kv_bytes_per_position(cfg.kv_elem_bytes) * double(ctx);
     v.memory_needed_bytes = model.weight_bytes + v.kv_cache_bytes + cfg.runtime_overhead_mb * 1e6;
     v.memory_usable_bytes = d.usable_memory_gb * 1e9;

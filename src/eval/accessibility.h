@@ -48,6 +48,8 @@ struct DeviceVerdict {
   bool fits = false;
   bool fast_enough = false;
   bool deployable() const { return fits && fast_enough; }
+  double active_power_w = 0.0;  // the class's figures, carried for the profile
+  double idle_power_w = 0.0;
   SpeedEstimate speed;     // roofline, reference query
   QueryEnergy energy;      // estimated per reference query
   std::string reason;      // why not deployable ("needs 5.2 GB > 3.2 GB usable"), "" when it is

@@ -86,6 +86,8 @@ json ModelCard::to_json() const {
                        {"memory_needed_bytes", v.memory_needed_bytes},
                        {"memory_usable_bytes", v.memory_usable_bytes},
                        {"kv_cache_bytes", v.kv_cache_bytes},
+                       {"active_power_w", v.active_power_w},
+                       {"idle_power_w", v.idle_power_w},
                        {"speed", speed_json(v.speed)},
                        {"speed_provenance", "estimated"},
                        {"energy_per_query",
