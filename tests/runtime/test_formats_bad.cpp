@@ -317,3 +317,42 @@ TEST(FormatsBad, unrecognised_files_and_directories_are_named) {
   write_bytes(dir.file("empty.gguf"), "");
   expect_input_error([&] { ModelFile::open(dir.file("empty.gguf")); }, {dir.file("empty.gguf"), "too short"});
 }
+
+// ---------------------------------------------------------------- corruption sweep
+
+TEST(FormatsBad, random_corruptions_and_truncations_give_input_errors_never_crashes) {
+  TempDir dir;
+  ModelConfig c = small_config();
+  c.dim = 32, c.hidden_dim = 64, c.n_layers = 1, c.n_heads = 2, c.n_kv_heads = 1, c.vocab_size = 16, c.seq_len = 16;
+  const auto tensors = random_model(c, 59);
+  write_gguf(dir.file("m.gguf"), c, views_of(tensors));
+  write_llama2c(dir.file("m.bin"), c, views_of(tensors));
+  write_safetensors(dir.file("m.safetensors"), c, views_of(tensors));
+  Rng rng(61);
+  int rejected = 0, accepted = 0;
+  for (const std::string name : {"m.gguf", "m.bin", "m.safetensors"}) {
+    const std::string good = read_bytes(dir.file(name));
+    const std::string path = dir.file("bad-" + name);
+    for (int trial = 0; trial < 150; ++trial) {
+      std::string bytes = good;
+      if (trial % 3 == 0) {
+        bytes.resize(rng.next_u64() % bytes.size());
+      } else {
+        // Corrupt the header region most of the time: that is where the structure lives.
+        const size_t span = trial % 3 == 1 ? std::min<size_t>(bytes.size(), 1024) : bytes.size();
+        for (int k = 0; k < 4; ++k) bytes[rng.next_u64() % span] = static_cast<char>(rng.next_u64());
+      }
+      write_bytes(path, bytes);
+      try {
+        ModelFile m = ModelFile::open(path);
+        for (const auto& t : m.tensors()) (void)m.get_f32(t.name);  // touch every byte it accepted
+        ++accepted;
+      } catch (const InputError& e) {
+        EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+        ++rejected;
+      }
+    }
+  }
+  EXPECT_GT(rejected, 150);  // most corruptions are structural; the rest only change weight values
+  EXPECT_GT(accepted, 0);
+}
