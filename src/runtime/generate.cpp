@@ -101,8 +101,15 @@ GenerateResult Generator::generate_ids(std::span<const int32_t> prompt, const St
   r.stop_reason = "length";
   for (int i = 0; i < opt_.max_tokens; ++i) {
     const int32_t next = sampler_.sample(logits_, history_);
-    if (opt_.stop_at_eos && next == tok_.eos_id()) {
+    if ((opt_.stop_at_eos && next == tok_.eos_id()) ||
+        std::find(opt_.stop_ids.begin(), opt_.stop_ids.end(), next) != opt_.stop_ids.end()) {
       r.stop_reason = "eos";
+      history_.push_back(next);  // the end-of-turn token belongs to the conversation
+      if (pos_ < ctx) {
+        model_.forward(next, pos_++);
+      } else {
+        history_.pop_back();
+      }
       break;
     }
     const int32_t prev = history_.empty() ? -1 : history_.back();
@@ -133,6 +140,16 @@ GenerateResult Generator::generate_ids(std::span<const int32_t> prompt, const St
   }
   r.gen_seconds = seconds_since(t0);
   return r;
+}
+
+GenerateResult Generator::generate_after(std::span<const int32_t> ids, const StreamFn& stream) {
+  size_t common = 0;
+  while (common < ids.size() && common < history_.size() && ids[common] == history_[common]) ++common;
+  if (common == ids.size() && common > 0) --common;  // re-run the last token to get its logits
+  history_.resize(common);
+  pos_ = static_cast<int>(common);  // later cache rows are overwritten as the new tokens run
+  logits_.clear();
+  return generate_ids(ids.subspan(common), stream);
 }
 
 GenerateResult generate(Transformer& model, const Tokenizer& tokenizer, std::string_view prompt,

@@ -23,6 +23,7 @@ struct GenerateOptions {
   std::vector<std::string> stop;  // stop strings: generation ends before the first occurrence
   bool add_bos = true;            // prepend BOS to the (first) prompt
   bool stop_at_eos = true;
+  std::vector<int32_t> stop_ids;  // further token ids that end generation (e.g. <|im_end|>)
 };
 
 struct GenerateResult {
@@ -64,6 +65,9 @@ class Generator {
   GenerateResult generate(std::string_view prompt, const StreamFn& stream = {});
   // The same from token ids (parse_special formatting done by the caller, e.g. chat).
   GenerateResult generate_ids(std::span<const int32_t> prompt, const StreamFn& stream = {});
+  // Generates after the whole context `ids`, reusing the cached prefix it shares with
+  // history() (a chat re-sends the full conversation each turn; only new tokens are run).
+  GenerateResult generate_after(std::span<const int32_t> ids, const StreamFn& stream = {});
 
   int position() const { return pos_; }
   const std::vector<int32_t>& history() const { return history_; }
