@@ -55,7 +55,7 @@ TrainResult run_train(const TrainRequest& req) {
   if (req.users < 1) throw InputError(fmt::format("--users: expected at least 1, got {}", req.users));
   RlConfig cfg = resolve_train_config(req);
 #if MECLLM_RL_HAVE_MEC
-  auto scenario = load_scenario_for_rl(req.scenario);
+  auto scenario = mec::load_scenario(config::split_list(req.scenario));
   MecTrainEnv env(scenario, cfg.ppo.num_envs, req.users, req.seed);
   TrainOptions opt;
   opt.out_dir = req.out;

@@ -210,13 +210,15 @@ void WorldModel::load(torch::serialize::InputArchive& ar) {
   rssm_->load(m);
   ar.read("optim", o);
   opt_->load(o);
-  torch::Tensor t;
-  ar.read("reward_error", t);
-  reward_error_ = t.item<double>();
-  ar.read("trained", t);
-  trained_ = static_cast<int>(t.item<int64_t>());
-  ar.read("buffer_size", t);
-  const int64_t n = t.item<int64_t>();
+  // A fresh tensor per read: InputArchive::read into a defined tensor keeps its dtype.
+  auto read_scalar = [&](const char* key) {
+    torch::Tensor t;
+    ar.read(key, t);
+    return t;
+  };
+  reward_error_ = read_scalar("reward_error").item<double>();
+  trained_ = static_cast<int>(read_scalar("trained").item<int64_t>());
+  const int64_t n = read_scalar("buffer_size").item<int64_t>();
   buffer_.clear();
   for (int64_t i = 0; i < n; ++i) {
     const std::string p = "buffer" + std::to_string(i) + "_";

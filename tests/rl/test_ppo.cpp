@@ -88,19 +88,27 @@ TEST(Ppo, finds_closed_form_optimum_of_toy_offloading) {
   EXPECT_TRUE(std::filesystem::exists(dir / "config.yaml"));
 }
 
-// With an energy budget that needs x >= 0.8 the multiplier must push x from 2/3 to about 0.8.
+// With an energy budget (1 - x) <= 0.2 the unconstrained optimum 2/3 is infeasible; the energy
+// multiplier must rise and push the policy to x >= 0.78 (the constrained optimum is 0.8), with the
+// measured average energy cost at most 0.03 over the last iterations and the unviolated
+// constraints' multipliers left at 0.
 TEST(Ppo, lagrangian_moves_to_the_constrained_optimum) {
   set_log_sink(nullptr);
   auto dir = fresh_dir("lagrange");
   test::ToyOffloadEnv env(4, 1, 12, 2.0, 1.0, 16, 0.2);
   auto cfg = toy_config("ppo-lag");
-  cfg.lagrange.lr = 0.5;
+  cfg.lagrange.lr = 0.2;
+  cfg.ppo.anneal_lr = false;
   auto res = train_ppo(cfg, env, quiet(dir));
   const double x = policy_action(dir, 2, 1);
-  EXPECT_GT(x, 0.76);
-  EXPECT_LT(x, 0.9);
+  EXPECT_GT(x, 0.78);
+  EXPECT_LT(x, 0.97);
+  double tail_cost = 0;
+  for (size_t i = res.curve.size() - 10; i < res.curve.size(); ++i) tail_cost += res.curve[i].costs[0] / 10;
+  EXPECT_LT(tail_cost, 0.03);
   EXPECT_GT(res.curve.back().lambdas[0], 0.0);
-  EXPECT_DOUBLE_EQ(res.curve.back().lambdas[1], 0.0);  // never violated
+  EXPECT_DOUBLE_EQ(res.curve.back().lambdas[1], 0.0);
+  EXPECT_DOUBLE_EQ(res.curve.back().lambdas[2], 0.0);
 }
 
 class Resume : public ::testing::TestWithParam<std::string> {};

