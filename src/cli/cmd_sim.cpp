@@ -2,6 +2,7 @@
 //
 //   mecllm sim run --scenario F --policy P --users N --slots S --seeds K --out DIR [--set k=v]
 //   mecllm sim compare --scenario F --users 5,10,20,30,50 --seeds K --out DIR [--quick] [--set k=v]
+//   mecllm sim calibrate --scenario F --users 5,10,20,30,50 [--set k=v]   (analytic load figures)
 //
 // --scenario takes a name under configs/scenarios/ ("default", "tiny") or a YAML path; several
 // comma-separated layers compose in order. Results: a table on stdout, files under --out.
@@ -12,6 +13,7 @@
 #include "cli/command.h"
 #include "common/config.h"
 #include "common/rundir.h"
+#include "mec/calibration.h"
 #include "mec/report.h"
 
 namespace {
@@ -68,6 +70,16 @@ void setup_sim(CLI::App& app) {
     fmt::print("{}", res.table);
     fmt::print("table: {}/table.txt\ncsv:   {}\njson:  {}\nplot:  {}{}\n", res.out_dir.string(), res.csv.string(),
                res.summary_json.string(), res.plot_png.string(), res.plot_written ? "" : " (gnuplot missing: .dat/.gp only)");
+  });
+
+  CLI::App* cal = app.add_subcommand("calibrate", "analytic utilisation, energy and quality of the pure strategies");
+  cal->add_option("--scenario", a->scenario, "scenario name(s) or YAML path(s)")->capture_default_str();
+  cal->add_option("--users", a->users, "comma-separated user counts")->default_str("5,10,20,30,50");
+  cal->add_option("--set", a->sets, "scenario override key=value (repeatable)");
+  cal->callback([a] {
+    auto scenario = mecllm::mec::load_scenario(mecllm::config::split_list(a->scenario), a->sets);
+    auto users = mecllm::mec::parse_user_list(a->users.empty() ? "5,10,20,30,50" : a->users, "--users");
+    fmt::print("{}", mecllm::mec::calibrate(scenario, users).to_text());
   });
 }
 

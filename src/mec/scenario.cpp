@@ -23,6 +23,7 @@ void ChannelConfig::validate(const ConfigErrors& err) const {
               "one of none, rayleigh, rician, got '" + fading + "'");
   err.require(rician_k >= 0, "rician_k", "a K factor >= 0" + got(rician_k));
   err.require(fading_rho >= 0 && fading_rho <= 1, "fading_rho", "a correlation in [0, 1]" + got(fading_rho));
+  err.require(upload_timeout_s >= 0, "upload_timeout_s", "a time >= 0 s (0 = never)" + got(upload_timeout_s));
   err.require(min_distance_m > 0, "min_distance_m", "a distance > 0 m" + got(min_distance_m));
   err.require(bandwidth_softmax_scale >= 0, "bandwidth_softmax_scale", ">= 0" + got(bandwidth_softmax_scale));
 }

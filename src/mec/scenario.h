@@ -27,6 +27,7 @@ struct ChannelConfig {
   double rician_k = 3;                  // Rician K factor (linear), used when fading = rician
   double fading_rho = 0.9;              // Gauss-Markov correlation of h between slots
   double min_distance_m = 10;           // distances are clamped here (path loss has a log)
+  double upload_timeout_s = 30;         // an upload longer than this is abandoned (0: never)
   bool policy_bandwidth = false;        // the policy also outputs a bandwidth weight (act_dim 2)
   double bandwidth_softmax_scale = 4;   // share_n = softmax(scale * a_n) over offloading users
 
@@ -47,6 +48,7 @@ struct ChannelConfig {
     v("rician_k", rician_k, "Rician K factor (linear)");
     v("fading_rho", fading_rho, "Gauss-Markov correlation of fading between slots");
     v("min_distance_m", min_distance_m, "minimum user-BS distance (m)");
+    v("upload_timeout_s", upload_timeout_s, "abandon an upload after this long and run locally (s, 0 = never)");
     v("policy_bandwidth", policy_bandwidth, "policy outputs a bandwidth weight as a second action");
     v("bandwidth_softmax_scale", bandwidth_softmax_scale, "softmax scale of the bandwidth action");
   }

@@ -64,7 +64,7 @@ VecEnv::Impl::Impl(const Scenario& s, int num_envs, int num_users, uint64_t seed
     const auto& p = s.edge_profiles[sv];
     edge_timing.push_back({1.0 / p.prefill_tok_s, 1.0 / p.decode_tok_s, cfg.batch_kappa, cfg.max_batch});
     edge_offset[sv] = edge_block;
-    edge_block += 1 + cfg.max_batch;
+    edge_block += edge_block_size(cfg.max_batch);
     for (int k = 0; k < 3; ++k) acc_edge[sv * 3 + k] = p.accuracy[k], hal_edge[sv * 3 + k] = p.hallucination[k];
   }
 
@@ -134,6 +134,18 @@ UserOutcome VecEnv::Impl::prepare(int i, double x, double bw_share) const {
     const auto& ch = scenario.channel;
     o.t_up_s = up_bits / shannon_rate(b, ch.bandwidth_hz, p_tx_w, gain[i], noise_w_hz);
     o.t_down_s = down_bits / shannon_rate(b, ch.bandwidth_hz, p_bs_w, gain[i], noise_w_hz);
+    // A transfer that would outlast the timeout is abandoned there: the device then runs the
+    // offloaded prompts itself (the channel of the slot is held for the whole upload, so a deep
+    // fade would otherwise stall a request for minutes).
+    if (ch.upload_timeout_s > 0 && o.t_up_s > ch.upload_timeout_s) {
+      o.timed_out = true;
+      o.t_up_s = ch.upload_timeout_s;
+      o.t_down_s = 0;
+      for (int j = 0; j < Jn; ++j) {
+        double ef = 1.0 - std::clamp(local_prompts - j, 0.0, 1.0);
+        o.t_fallback_s += ef * (in[j] * loc_pre_s_tok[i] + out[j] * loc_dec_s_tok[i]);
+      }
+    }
   }
   return o;
 }
@@ -143,7 +155,7 @@ void VecEnv::Impl::finish(int i, UserOutcome& o, double* edge_env) const {
   const int k = difficulty[i];
   const int sv = server[i];
   double done = 0;
-  if (o.x > 0) {
+  if (o.x > 0 && !o.timed_out) {
     double* block = edge_env + edge_offset[sv];
     const double local_prompts = Jn * (1.0 - o.x);
     const double* in = &in_tok[size_t(i) * J];
@@ -155,10 +167,18 @@ void VecEnv::Impl::finish(int i, UserOutcome& o, double* edge_env) const {
     }
   }
   o.edge_done_s = done;
+  const auto& ch = scenario.channel;
   double local_path = o.t_local_s > 0 ? local_backlog_s[i] + o.t_local_s : 0.0;
+  if (o.timed_out) {
+    // the fallback share starts after the timeout and after the device's own share
+    o.latency_s = std::max(local_path, o.t_up_s) + o.t_fallback_s;
+    o.energy_j = loc_power_w[i] * (o.t_local_s + o.t_fallback_s) + (p_tx_w + ch.circuit_power_w) * o.t_up_s;
+    o.accuracy = acc_loc[size_t(i) * 3 + k];
+    o.hallucination = hal_loc[size_t(i) * 3 + k];
+    return;
+  }
   double edge_path = o.x > 0 ? done + o.t_down_s : 0.0;
   o.latency_s = std::max(local_path, edge_path);
-  const auto& ch = scenario.channel;
   o.energy_j = loc_power_w[i] * o.t_local_s + (p_tx_w + ch.circuit_power_w) * o.t_up_s + ch.rx_power_w * o.t_down_s;
   o.accuracy = (1.0 - o.x) * acc_loc[size_t(i) * 3 + k] + o.x * acc_edge[sv * 3 + k];
   o.hallucination = (1.0 - o.x) * hal_loc[size_t(i) * 3 + k] + o.x * hal_edge[sv * 3 + k];
@@ -342,7 +362,7 @@ void VecEnv::Impl::step_env(int e, const float* actions) {
       if (!active[i]) continue;
       UserOutcome& o = outcome[i];
       int Jn = prompts[i], k = difficulty[i], sv = server[i];
-      double lp = Jn * (1.0 - o.x), a = 0, h = 0;
+      double lp = o.timed_out ? Jn : Jn * (1.0 - o.x), a = 0, h = 0;
       for (int j = 0; j < Jn; ++j) {
         double lf = std::clamp(lp - j, 0.0, 1.0);
         a += r.bernoulli(lf * acc_loc[i * 3 + k] + (1 - lf) * acc_edge[sv * 3 + k]);
@@ -389,7 +409,7 @@ void VecEnv::Impl::step_env(int e, const float* actions) {
   // 5. clocks advance one slot: the device backlog drains, the edge queue carries over
   for (int n = 0; n < N; ++n) {
     size_t i = base + n;
-    local_backlog_s[i] = std::max(local_backlog_s[i] + outcome[i].t_local_s - sc.slot_s, 0.0);
+    local_backlog_s[i] = std::max(local_backlog_s[i] + outcome[i].t_local_s + outcome[i].t_fallback_s - sc.slot_s, 0.0);
   }
   for (size_t sv = 0; sv < edge_timing.size(); ++sv)
     edge_shift(edge_env + edge_offset[sv], edge_timing[sv].max_batch, sc.slot_s);

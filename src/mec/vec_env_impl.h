@@ -50,6 +50,8 @@ struct UserOutcome {
   double t_up_s = 0;
   double t_down_s = 0;
   double edge_done_s = 0;    // completion of the last edge sequence (slot-relative)
+  bool timed_out = false;    // upload exceeded channel.upload_timeout_s: the share ran locally
+  double t_fallback_s = 0;   // local service time of the abandoned share
 };
 
 struct VecEnv::Impl {
