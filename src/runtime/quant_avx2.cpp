@@ -97,14 +97,31 @@ inline __m256i dot_i8x32(__m256i x, __m256i y) {
 float dot_q8_0(const void* vx, const void* vy, int64_t n) {
   const block_q8_0* x = static_cast<const block_q8_0*>(vx);
   const block_q8_0* y = static_cast<const block_q8_0*>(vy);
-  __m256 acc = _mm256_setzero_ps();
-  for (int64_t b = 0; b < n / QK8_0; ++b) {
+  const int64_t nb = n / QK8_0;
+  // two blocks per step into two accumulators, so consecutive FMAs do not wait on each other
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  int64_t b = 0;
+  for (; b + 2 <= nb; b += 2) {
+    const __m256i qx0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs));
+    const __m256i qy0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[b].qs));
+    const __m256i qx1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b + 1].qs));
+    const __m256i qy1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[b + 1].qs));
+    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(half(x[b].d) * half(y[b].d)), _mm256_cvtepi32_ps(dot_i8x32(qx0, qy0)), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_set1_ps(half(x[b + 1].d) * half(y[b + 1].d)), _mm256_cvtepi32_ps(dot_i8x32(qx1, qy1)), acc1);
+  }
+  if (b < nb) {
     const __m256i qx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs));
     const __m256i qy = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[b].qs));
-    const __m256 d = _mm256_set1_ps(half(x[b].d) * half(y[b].d));
-    acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_i8x32(qx, qy)), acc);
+    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(half(x[b].d) * half(y[b].d)), _mm256_cvtepi32_ps(dot_i8x32(qx, qy)), acc0);
   }
-  return hsum(acc);
+  return hsum(_mm256_add_ps(acc0, acc1));
+}
+
+// Low nibbles are values 0..15, high nibbles 16..31: placed in the low/high 128 bits, minus 8.
+inline __m256i unpack_q4_0(const block_q4_0& b, __m256i low4, __m256i eight) {
+  const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs));
+  const __m256i q = _mm256_set_m128i(_mm_srli_epi16(raw, 4), raw);
+  return _mm256_sub_epi8(_mm256_and_si256(q, low4), eight);
 }
 
 float dot_q4_0(const void* vx, const void* vy, int64_t n) {
@@ -112,17 +129,22 @@ float dot_q4_0(const void* vx, const void* vy, int64_t n) {
   const block_q8_0* y = static_cast<const block_q8_0*>(vy);
   const __m256i low4 = _mm256_set1_epi8(0x0F);
   const __m256i eight = _mm256_set1_epi8(8);
-  __m256 acc = _mm256_setzero_ps();
-  for (int64_t b = 0; b < n / QK4_0; ++b) {
-    // Low nibbles are values 0..15, high nibbles 16..31: place them in the low/high 128 bits.
-    const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[b].qs));
-    __m256i qx = _mm256_set_m128i(_mm_srli_epi16(raw, 4), raw);
-    qx = _mm256_sub_epi8(_mm256_and_si256(qx, low4), eight);
-    const __m256i qy = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[b].qs));
-    const __m256 d = _mm256_set1_ps(half(x[b].d) * half(y[b].d));
-    acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_i8x32(qx, qy)), acc);
+  const int64_t nb = n / QK4_0;
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  int64_t b = 0;
+  for (; b + 2 <= nb; b += 2) {
+    const __m256i qx0 = unpack_q4_0(x[b], low4, eight), qx1 = unpack_q4_0(x[b + 1], low4, eight);
+    const __m256i qy0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[b].qs));
+    const __m256i qy1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[b + 1].qs));
+    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(half(x[b].d) * half(y[b].d)), _mm256_cvtepi32_ps(dot_i8x32(qx0, qy0)), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_set1_ps(half(x[b + 1].d) * half(y[b + 1].d)), _mm256_cvtepi32_ps(dot_i8x32(qx1, qy1)), acc1);
   }
-  return hsum(acc);
+  if (b < nb) {
+    const __m256i qx = unpack_q4_0(x[b], low4, eight);
+    const __m256i qy = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[b].qs));
+    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(half(x[b].d) * half(y[b].d)), _mm256_cvtepi32_ps(dot_i8x32(qx, qy)), acc0);
+  }
+  return hsum(_mm256_add_ps(acc0, acc1));
 }
 
 inline void scale_min_k4(int j, const uint8_t* q, int* sc, int* m) {
