@@ -1,6 +1,7 @@
 #include "rl/learned_policy.h"
 
 #include "common/errors.h"
+#include "mec/scenario.h"
 
 namespace mecllm::rl {
 
