@@ -20,7 +20,7 @@ namespace {
 
 struct SimArgs {
   std::string scenario = "default", policy = "greedy-constrained", users, out, policies;
-  int users_n = 0, slots = 2000, seeds = 5;
+  int users_n = -1, slots = 2000, seeds = 5;  // users_n < 0: the scenario's num_users
   uint64_t seed = 1;
   bool quick = false;
   std::vector<std::string> sets;
@@ -47,7 +47,7 @@ void setup_sim(CLI::App& app) {
     auto scenario = mecllm::mec::load_scenario(mecllm::config::split_list(a->scenario), a->sets);
     mecllm::mec::SimRunOptions opt;
     opt.policy = a->policy;
-    opt.eval = {a->users_n > 0 ? a->users_n : scenario.num_users, a->slots, a->seeds, a->seed, true};
+    opt.eval = {a->users_n >= 0 ? a->users_n : scenario.num_users, a->slots, a->seeds, a->seed, true};
     auto dir = a->out.empty() ? mecllm::default_run_dir("sim__" + scenario.name + "__" + a->policy) : std::filesystem::path(a->out);
     auto res = mecllm::mec::run_sim(scenario, opt, dir);
     fmt::print("{}", res.table);

@@ -22,11 +22,15 @@ nlohmann::json ci_json(const MetricCi& m) { return {{"mean", m.mean}, {"ci95", m
 
 }  // namespace
 
+void check_eval_options(const EvalOptions& opt) {
+  if (opt.num_users < 1) throw InputError(fmt::format("number of users (--users) must be >= 1, got {}", opt.num_users));
+  if (opt.slots < 1) throw InputError(fmt::format("slots (--slots) must be >= 1, got {}", opt.slots));
+  if (opt.seeds < 1) throw InputError(fmt::format("seeds (--seeds) must be >= 1, got {}", opt.seeds));
+}
+
 EvalSummary evaluate_policy(const Scenario& scenario, Policy& policy, const EvalOptions& opt,
                             const std::function<void(const EvalRun&)>& on_run) {
-  if (opt.num_users < 1) throw InputError(fmt::format("evaluate: number of users must be >= 1, got {}", opt.num_users));
-  if (opt.slots < 1) throw InputError(fmt::format("evaluate: slots must be >= 1, got {}", opt.slots));
-  if (opt.seeds < 1) throw InputError(fmt::format("evaluate: seeds must be >= 1, got {}", opt.seeds));
+  check_eval_options(opt);
   const auto& cons = scenario.constraints;
   EvalSummary sum;
   sum.policy = policy.name();

@@ -67,6 +67,9 @@ struct EvalSummary {
   nlohmann::json to_json() const;
 };
 
+// Throws InputError naming the bad option (users, slots, seeds < 1).
+void check_eval_options(const EvalOptions& options);
+
 // Runs `policy` on one environment per seed (seeds first_seed, first_seed+1, ...).
 // `on_run` (optional) is called after each seed, e.g. to log metrics.
 EvalSummary evaluate_policy(const Scenario& scenario, Policy& policy, const EvalOptions& options,

@@ -50,6 +50,7 @@ std::string format_table(const std::vector<EvalSummary>& rows, const Scenario& s
 
 SimRunResult run_sim(const Scenario& scenario, const SimRunOptions& options, const std::filesystem::path& out_dir) {
   auto policy = make_baseline(options.policy, scenario, options.eval.first_seed);
+  check_eval_options(options.eval);  // before anything is written
   RunDir dir(out_dir);
   dir.write_config(scenario_yaml(scenario) +
                    fmt::format("# sim run: policy {} users {} slots {} seeds {} first_seed {}\n", options.policy,
@@ -79,6 +80,7 @@ CompareResult compare_baselines(const Scenario& scenario, const CompareOptions& 
   eval.seeds = opt.quick ? std::min(opt.seeds, 2) : opt.seeds;
   eval.first_seed = opt.first_seed;
   eval.show_progress = false;
+  for (int n : opt.users) eval.num_users = n, check_eval_options(eval);
 
   RunDir dir(out_dir);
   dir.write_config(scenario_yaml(scenario) +

@@ -1,0 +1,91 @@
+// Smoke tests of `mecllm sim` and `mecllm bench env`: the real binary, tiny budgets.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include "common/rundir.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Result {
+  int status = -1;
+  std::string output;
+};
+
+Result run(const std::string& args) {
+  std::string bin = std::string(MECLLM_BINARY_DIR) + "/bin/mecllm";
+  std::string cmd = "cd " + std::string(MECLLM_SOURCE_DIR) + " && " + bin + " " + args + " 2>&1";
+  Result r;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, p)) r.output.append(buf, n);
+  int st = pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+fs::path out_dir(const std::string& name) {
+  fs::path d = fs::temp_directory_path() / "mecllm_test_mec_cli" / name;
+  fs::remove_all(d);
+  return d;
+}
+
+TEST(SimCli, compare_quick_writes_csv_summary_and_plot) {
+  fs::path out = out_dir("compare");
+  Result r = run("sim compare --quick --users 5,10 --seeds 2 --out " + out.string());
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("greedy-constrained"), std::string::npos);
+  auto summary = mecllm::read_json_file(out / "summary.json");
+  for (const char* p : {"always-local", "always-offload", "random", "greedy-latency", "greedy-constrained", "threshold", "lyapunov"})
+    for (const char* key : {"latency_s", "energy_j", "accuracy", "hallucination", "violation"})
+      EXPECT_TRUE(summary[p]["10"].contains(key)) << p << " " << key;
+  EXPECT_TRUE(fs::exists(out / "results.csv"));
+  EXPECT_TRUE(fs::exists(out / "config.yaml"));
+  EXPECT_TRUE(fs::exists(out / "latency_vs_users.dat"));
+}
+
+TEST(SimCli, run_prints_the_table_and_writes_the_summary) {
+  fs::path out = out_dir("run");
+  Result r = run("sim run --scenario tiny --policy lyapunov --users 3 --slots 100 --seeds 2 --out " + out.string());
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("latency s (95%CI)"), std::string::npos);
+  auto summary = mecllm::read_json_file(out / "summary.json");
+  EXPECT_EQ(summary["policy"], "lyapunov");
+  EXPECT_EQ(summary["per_seed"].size(), 2u);
+}
+
+TEST(SimCli, bad_config_exits_nonzero_naming_key_or_file) {
+  struct Case {
+    std::string args, needle;
+  } cases[] = {
+      {"sim run --scenario tiny --set channel.bandwidth_hz=-1", "channel.bandwidth_hz"},
+      {"sim run --scenario tiny --set channel.bandwith_hz=1", "unknown key 'channel.bandwith_hz'"},
+      {"sim run --scenario tiny --set profiles=missing_profiles.json", "missing_profiles.json"},
+      {"sim run --scenario tiny --users 0 --slots 5", "users"},
+      {"sim run --scenario no_such_scenario", "no_such_scenario"},
+      {"sim run --scenario tiny --policy nope", "valid baselines"},
+      {"sim compare --scenario tiny --users 5,x", "--users"},
+  };
+  for (const auto& c : cases) {
+    Result r = run(c.args + " --out " + out_dir("bad").string());
+    EXPECT_EQ(r.status, 1) << c.args << "\n" << r.output;
+    EXPECT_NE(r.output.find("mecllm sim: error:"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find(c.needle), std::string::npos) << c.args << "\n" << r.output;
+  }
+}
+
+TEST(BenchCli, env_benchmark_writes_json) {
+  fs::path out = out_dir("bench");
+  Result r = run("bench env --users 4 --seconds 0.05 --out " + out.string());
+  ASSERT_EQ(r.status, 0) << r.output;
+  auto j = mecllm::read_json_file(out / "bench_env.json");
+  EXPECT_EQ(j["cases"].size(), 1u);
+  EXPECT_GT(j["cases"][0]["decisions_per_cpu_s"].get<double>(), 0.0);
+}
+
+}  // namespace
