@@ -98,6 +98,12 @@ std::string difficulty_of(const std::string& attribute) {
   if (attribute == "birth_year" || attribute == "mentor") return "medium";
   return "easy";
 }
+// Unanswerable questions: a stranger is easy to refuse, an unstated attribute of a known person
+// is medium, anything through the mentor is hard.
+std::string difficulty_unanswerable(const std::string& attribute, bool person_exists) {
+  if (attribute.find('.') != std::string::npos) return "hard";
+  return person_exists ? "medium" : "easy";
+}
 
 template <class T>
 const T& pick(Rng& rng, const std::vector<T>& v) {
@@ -217,7 +223,8 @@ nlohmann::json generate_factworld(const FactworldConfig& cfg, const std::filesys
       std::string bio;
       for (const auto& k : keys) {
         const auto& spec = specs[attr_index(k)];
-        bio += (bio.empty() ? "" : " ") + fill_slots(spec.templates[rng.below(kTrainTemplates)], p.name, p.attrs.at(k));
+        if (!bio.empty()) bio += ' ';
+        bio += fill_slots(spec.templates[rng.below(kTrainTemplates)], p.name, p.attrs.at(k));
       }
       bios.push_back(bio);
     }
@@ -245,9 +252,11 @@ nlohmann::json generate_factworld(const FactworldConfig& cfg, const std::filesys
     for (size_t k = 0; k < forms.size(); ++k) forms[k] = k;
     shuffle(rng, forms);
     const std::string base = attribute.substr(attribute.find('.') + 1);
+    const std::string diff =
+        answerable ? difficulty_of(attribute) : difficulty_unanswerable(attribute, by_name.count(entity) > 0);
     for (int k = 0; k < cfg.qa_forms_per_train_fact; ++k)
-      qa_train.push_back({fill_slots(specs[attr_index(base)].questions[forms[static_cast<size_t>(k)]], subject, ""), answer,
-                          answerable, difficulty_of(attribute), "train", attribute, entity});
+      qa_train.push_back({fill_slots(specs[attr_index(base)].questions[forms[static_cast<size_t>(k)]], subject, ""),
+                          answer, answerable, diff, "train", attribute, entity});
   };
   for (const auto& p : people) {
     std::vector<std::pair<std::string, std::string>> asks;  // (attribute, subject phrase)
@@ -269,7 +278,7 @@ nlohmann::json generate_factworld(const FactworldConfig& cfg, const std::filesys
                               attribute, p.name});
       } else {
         qa_unanswerable.push_back({question(attribute, subject, rng.bernoulli(0.5)), kAbstain, false,
-                                   difficulty_of(attribute), "unanswerable", attribute, p.name});
+                                   difficulty_unanswerable(attribute, true), "unanswerable", attribute, p.name});
       }
     }
   }
@@ -287,7 +296,7 @@ nlohmann::json generate_factworld(const FactworldConfig& cfg, const std::filesys
       if (train) {
         add_train(attribute, fakes[i], subject, kAbstain, false);
       } else {
-        std::string diff = k == 1 ? "hard" : "easy";
+        const std::string diff = difficulty_unanswerable(attribute, false);
         qa_unanswerable.push_back(
             {question(attribute, subject, rng.bernoulli(0.5)), kAbstain, false, diff, "unanswerable", attribute, fakes[i]});
       }

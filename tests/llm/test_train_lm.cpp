@@ -84,11 +84,17 @@ TEST(TrainLm, killed_and_resumed_run_reproduces_uninterrupted_run_exactly) {
   cfg.checkpoint_every = 4;
   train_lm(cfg, straight, false);
 
+  // Run to step 4 (checkpoint), keep that checkpoint, run on to step 6, then put the step-4
+  // checkpoint back: the state of a process killed after logging steps 5-6 but before its next
+  // checkpoint. Resuming must drop the orphan metrics lines and replay 5..12 exactly.
   auto killed = cfg;
-  killed.stop_at_step = 6;  // past the step-4 checkpoint: the resume must replay steps 5..6
+  killed.stop_at_step = 4;
   train_lm(killed, resumed, false);
-  // Simulate a crash after step 6's metrics but before its checkpoint: rewind to step 4's.
-  // (stop_at_step wrote a checkpoint at 6; resuming from it must also be exact.)
+  fs::copy_file(resumed / "checkpoint.pt", resumed / "step4.pt");
+  killed.stop_at_step = 6;
+  train_lm(killed, resumed, true);
+  EXPECT_EQ(metrics(resumed).size(), 6u);
+  fs::rename(resumed / "step4.pt", resumed / "checkpoint.pt");
   EXPECT_THROW(train_lm(cfg, resumed, /*resume=*/false), InputError);  // refuses to overwrite
   train_lm(cfg, resumed, /*resume=*/true);
 
