@@ -45,7 +45,7 @@ TokenType Tokenizer::token_type(int32_t id) const {
 }
 
 std::optional<int32_t> Tokenizer::find_token(std::string_view text) const {
-  auto it = index_.find(std::string(text));
+  auto it = index_.find(text);
   if (it == index_.end()) return std::nullopt;
   return it->second;
 }

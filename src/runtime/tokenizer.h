@@ -86,8 +86,13 @@ class Tokenizer {
   explicit Tokenizer(Vocab vocab);
   void set_vocab(Vocab vocab);  // fills the text -> id index too
 
+  // Transparent hashing, so lookups take a std::string_view without building a std::string.
+  struct TextHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
   Vocab vocab_;
-  std::unordered_map<std::string, int32_t> index_;  // token text -> id (first id wins)
+  std::unordered_map<std::string, int32_t, TextHash, std::equal_to<>> index_;  // token text -> id (first id wins)
 };
 
 // ---------------------------------------------------------------------------------------------

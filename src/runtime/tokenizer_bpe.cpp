@@ -11,7 +11,6 @@
 
 #include <algorithm>
 #include <array>
-#include <queue>
 #include <unordered_map>
 
 #include "common/errors.h"
@@ -212,7 +211,14 @@ std::vector<int32_t> ByteBpeTokenizer::encode(std::string_view text, bool add_bo
     int prev, next;
   };
   std::vector<Symbol> sym;
+  struct Candidate {
+    int32_t rank;
+    int left;
+    int32_t left_id, right_id, merged;
+  };
+  std::vector<Candidate> heap;
   auto encode_word = [&](std::string_view word) {
+    if (word.empty()) return;
     spelled.clear();
     for (unsigned char c : word) spelled += alphabet().to_unicode[c];
     if (impl_->ignore_merges) {
@@ -228,28 +234,26 @@ std::vector<int32_t> ByteBpeTokenizer::encode(std::string_view text, bool add_bo
       sym.push_back({id, static_cast<int>(sym.size()) - 1, static_cast<int>(sym.size()) + 1});
     }
     sym.back().next = -1;
-    struct Candidate {
-      int32_t rank;
-      int left;
-      int32_t left_id, right_id, merged;
-    };
     // Lowest rank first, then leftmost: position order equals index order in `sym`.
     auto worse = [](const Candidate& a, const Candidate& b) {
       return a.rank != b.rank ? a.rank > b.rank : a.left > b.left;
     };
-    std::priority_queue<Candidate, std::vector<Candidate>, decltype(worse)> heap(worse);
+    heap.clear();  // reused across words: no allocation per pre-token once warm
     auto try_pair = [&](int l) {
       if (l < 0) return;
       const int r = sym[static_cast<size_t>(l)].next;
       if (r < 0) return;
       const int32_t a = sym[static_cast<size_t>(l)].id, b = sym[static_cast<size_t>(r)].id;
       auto it = impl_->merges.find(pair_key(a, b));
-      if (it != impl_->merges.end()) heap.push({it->second.first, l, a, b, it->second.second});
+      if (it == impl_->merges.end()) return;
+      heap.push_back({it->second.first, l, a, b, it->second.second});
+      std::push_heap(heap.begin(), heap.end(), worse);
     };
     for (size_t i = 0; i + 1 < sym.size(); ++i) try_pair(static_cast<int>(i));
     while (!heap.empty()) {
-      const Candidate c = heap.top();
-      heap.pop();
+      std::pop_heap(heap.begin(), heap.end(), worse);
+      const Candidate c = heap.back();
+      heap.pop_back();
       Symbol& a = sym[static_cast<size_t>(c.left)];
       if (a.id != c.left_id || a.next < 0) continue;  // stale: the left side changed
       Symbol& b = sym[static_cast<size_t>(a.next)];

@@ -161,6 +161,7 @@ void SpmBpeTokenizer::encode_segment(std::string_view raw, bool dummy_prefix, st
   text += raw;
   if (spaces_are_metaspace_) text = replace_all(text, " ", kMetaspace);
 
+  const std::string_view tv = text;
   // One symbol per UTF-8 character (or per byte when it must fall back); a doubly linked list.
   struct Symbol {
     size_t off, len;
@@ -171,7 +172,7 @@ void SpmBpeTokenizer::encode_segment(std::string_view raw, bool dummy_prefix, st
   sym.reserve(text.size());
   for (size_t pos = 0; pos < text.size();) {
     size_t n = utf8_char_len(text, pos);
-    if (n > 0 && index_.count(text.substr(pos, n))) {
+    if (n > 0 && index_.find(tv.substr(pos, n)) != index_.end()) {
       sym.push_back({pos, n, static_cast<int>(sym.size()) - 1, static_cast<int>(sym.size()) + 1, false});
       pos += n;
       continue;
@@ -199,7 +200,7 @@ void SpmBpeTokenizer::encode_segment(std::string_view raw, bool dummy_prefix, st
     const Symbol& a = sym[static_cast<size_t>(l)];
     const Symbol& b = sym[static_cast<size_t>(r)];
     if (a.fallback || b.fallback) return;
-    auto it = index_.find(text.substr(a.off, a.len + b.len));
+    auto it = index_.find(tv.substr(a.off, a.len + b.len));
     if (it == index_.end()) return;
     heap.push({vocab_.scores[static_cast<size_t>(it->second)], l, r, a.len, b.len, it->second});
   };
@@ -226,7 +227,7 @@ void SpmBpeTokenizer::encode_segment(std::string_view raw, bool dummy_prefix, st
       int32_t id = byte_ids_[static_cast<uint8_t>(text[s.off])];
       out.push_back(id >= 0 ? id : vocab_.unk_id >= 0 ? vocab_.unk_id : 0);
     } else {
-      out.push_back(index_.at(text.substr(s.off, s.len)));
+      out.push_back(index_.find(tv.substr(s.off, s.len))->second);
     }
   }
 }
