@@ -9,6 +9,7 @@
 
 #include "common/errors.h"
 #include "common/rng.h"
+#include "runtime/gguf.h"
 #include "runtime/tokenizer.h"
 
 namespace fs = std::filesystem;
@@ -252,4 +253,28 @@ TEST(SpmBpeTokenizer, rejects_short_file_when_vocab_size_is_known) {
 TEST(SpmBpeTokenizer, rejects_mismatched_arrays_and_missing_file) {
   EXPECT_THROW(SpmBpeTokenizer({"a", "b"}, {0.0f}, {}), InputError);
   EXPECT_THROW(load_tokenizer(temp_path("does_not_exist.bin")), InputError);
+}
+
+TEST(SpmBpeTokenizer, gguf_metadata_round_trip_on_tok512) {
+  SKIP_WITHOUT_TOK512();
+  auto tok = load_tokenizer(kTok512);
+  GgufMetadata md("tok512.gguf");
+  tokenizer_to_gguf(*tok, md);
+  EXPECT_EQ(md.get_string("tokenizer.ggml.model"), "llama");
+  EXPECT_EQ(md.get_int("tokenizer.ggml.bos_token_id"), 1);
+  auto back = tokenizer_from_gguf(md);
+  EXPECT_EQ(back->kind(), "spm-bpe");
+  for (int32_t i = 0; i < tok->vocab_size(); ++i) {
+    ASSERT_EQ(back->token_text(i), tok->token_text(i));
+    ASSERT_EQ(back->token_type(i), tok->token_type(i));
+  }
+  EXPECT_EQ(back->encode("Once upon a time", true), (std::vector<int32_t>{1, 403, 407, 261, 378}));
+  // A bad token type value is named with its index.
+  md.set("tokenizer.ggml.token_type", GgufValue::of_i32s(std::vector<int32_t>(512, 9)));
+  try {
+    tokenizer_from_gguf(md);
+    ADD_FAILURE();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("tokenizer.ggml.token_type[0] = 9"), std::string::npos) << e.what();
+  }
 }

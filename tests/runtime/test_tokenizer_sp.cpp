@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <algorithm>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "common/errors.h"
 #include "runtime/tokenizer.h"
@@ -97,5 +99,50 @@ TEST(SentencePieceTokenizer, rejects_a_file_that_is_not_a_model) {
     ADD_FAILURE() << "no error";
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find(p.string()), std::string::npos) << e.what();
+  }
+}
+
+// A Llama-2-style HF tokenizer.json (BPE + byte_fallback, pieces spelled with U+2581) made from
+// the trained model: merges listed in the order of the pieces' scores, as HF's converter does.
+// Loaded through load_hf_tokenizer it must become the SPM kind and match libsentencepiece.
+TEST(SentencePieceTokenizer, hf_byte_fallback_json_matches_libsentencepiece) {
+  auto sp = load_tokenizer(tiny_model());
+  const Vocab& v = sp->vocab();
+  nlohmann::json vocab = nlohmann::json::object();
+  for (size_t i = 0; i < v.tokens.size(); ++i) vocab[v.tokens[i]] = i;
+  std::vector<size_t> order;
+  for (size_t i = 0; i < v.tokens.size(); ++i)
+    if (v.types[i] == TokenType::Normal) order.push_back(i);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return v.scores[a] > v.scores[b]; });
+  nlohmann::json merges = nlohmann::json::array();
+  for (size_t i : order) {
+    const std::string& t = v.tokens[i];
+    for (size_t cut = 1; cut < t.size(); ++cut) {
+      const std::string l = t.substr(0, cut), r = t.substr(cut);
+      if (vocab.contains(l) && vocab.contains(r)) merges.push_back(l + " " + r);
+    }
+  }
+  nlohmann::json added = nlohmann::json::array();
+  added.push_back({{"id", 0}, {"content", "<unk>"}, {"special", true}});
+  added.push_back({{"id", 1}, {"content", "<s>"}, {"special", true}});
+  added.push_back({{"id", 2}, {"content", "</s>"}, {"special", true}});
+  nlohmann::json doc = {
+      {"added_tokens", added},
+      {"post_processor",
+       {{"type", "TemplateProcessing"},
+        {"single", nlohmann::json::array({{{"SpecialToken", {{"id", "<s>"}, {"type_id", 0}}}},
+                                          {{"Sequence", {{"id", "A"}, {"type_id", 0}}}}})}}},
+      {"model", {{"type", "BPE"}, {"byte_fallback", true}, {"unk_token", "<unk>"}, {"vocab", vocab}, {"merges", merges}}}};
+  const fs::path dir = fs::temp_directory_path() / ("mecllm_toksp_hf_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string path = (dir / "tokenizer.json").string();
+  std::ofstream(path) << doc.dump();
+  auto hf = load_tokenizer(path);
+  EXPECT_EQ(hf->kind(), "spm-bpe");
+  EXPECT_EQ(hf->bos_id(), 1);
+  EXPECT_EQ(hf->eos_id(), 2);
+  for (const auto& t : kTexts) {
+    EXPECT_EQ(hf->encode(t, true), sp->encode(t, true)) << t;
+    EXPECT_EQ(hf->decode(hf->encode(t, true)), t) << t;
   }
 }
