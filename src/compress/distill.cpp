@@ -1,0 +1,354 @@
+#include "compress/distill.h"
+
+#include <bit>
+#include <cmath>
+#include <fstream>
+
+#include "common/errors.h"
+#include "common/log.h"
+#include "common/plot.h"
+#include "common/progress.h"
+#include "common/rng.h"
+#include "common/rundir.h"
+#include "compress/calib.h"
+#include "compress/dense_model.h"
+#include "llm/transformer_torch.h"
+
+namespace mecllm::compress {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// ---------------------------------------------------------------- helpers
+double lr_at(const DistillConfig& c, int step) {
+  if (c.warmup_steps > 0 && step <= c.warmup_steps) return c.lr * step / c.warmup_steps;
+  const double span = std::max(1, c.steps - c.warmup_steps);
+  const double progress = std::min(1.0, (step - c.warmup_steps) / span);
+  const double min_lr = c.lr * c.min_lr_ratio;
+  return min_lr + 0.5 * (c.lr - min_lr) * (1.0 + std::cos(M_PI * progress));
+}
+
+llm::Transformer load_module(const runtime::ModelFile& f, const torch::Device& device) {
+  llm::Transformer m(f.config());
+  m->load_from(f);
+  m->to(device);
+  return m;
+}
+
+// Windows (B, T + 1) drawn at uniform offsets of the stream.
+torch::Tensor draw_batch(const std::vector<int32_t>& stream, int B, int T, Rng& rng) {
+  std::vector<int64_t> ids(static_cast<size_t>(B) * (T + 1));
+  const uint64_t span = stream.size() - T;  // stream.size() >= T + 1
+  for (int b = 0; b < B; ++b) {
+    const uint64_t off = rng.below(span);
+    for (int t = 0; t <= T; ++t) ids[static_cast<size_t>(b) * (T + 1) + t] = stream[off + t];
+  }
+  return torch::tensor(ids, torch::kInt64).view({B, T + 1});
+}
+
+// Mean per-token KL(p_T || p_S) at temperature tau over logits (B, T, V).
+torch::Tensor kl_loss(const torch::Tensor& t_logits, const torch::Tensor& s_logits, double tau) {
+  auto lt = torch::log_softmax(t_logits / tau, -1);
+  auto ls = torch::log_softmax(s_logits / tau, -1);
+  return (lt.exp() * (lt - ls)).sum(-1).mean();
+}
+
+// Text sampled from the teacher (temperature 1) from BOS, for the data mix.
+std::vector<int32_t> sample_teacher(llm::Transformer& teacher, int n_docs, int T, int bos, int eos, Rng& rng,
+                                    const torch::Device& device) {
+  torch::NoGradGuard ng;
+  std::vector<int32_t> out;
+  Progress bar("teacher samples", n_docs, "docs");
+  for (int d = 0; d < n_docs; ++d) {
+    std::vector<int64_t> ids = {bos};
+    while (static_cast<int>(ids.size()) < T) {
+      auto logits = teacher->forward(torch::tensor(ids, torch::kInt64).view({1, -1}).to(device));
+      auto p = torch::softmax(logits[0][-1].to(torch::kCPU).to(torch::kFloat64), -1);
+      const double* pp = p.data_ptr<double>();
+      double u = rng.uniform(), acc = 0;
+      int64_t next = p.size(0) - 1;
+      for (int64_t i = 0; i < p.size(0); ++i)
+        if ((acc += pp[i]) > u) {
+          next = i;
+          break;
+        }
+      ids.push_back(next);
+      if (next == eos) break;
+    }
+    out.insert(out.end(), ids.begin(), ids.end());
+    bar.update(d + 1);
+  }
+  bar.finish();
+  return out;
+}
+
+struct History {
+  std::vector<double> step, total, kl, ce;
+};
+
+void save_checkpoint(const fs::path& path, llm::Transformer& student, torch::nn::Linear& proj,
+                     torch::optim::Optimizer& opt, int step, const Rng& rng, double kl_before) {
+  torch::serialize::OutputArchive ar;
+  for (const auto& p : student->named_parameters()) ar.write("model/" + p.key(), p.value().detach().to(torch::kCPU));
+  if (proj)
+    for (const auto& p : proj->named_parameters()) ar.write("proj/" + p.key(), p.value().detach().to(torch::kCPU));
+  torch::serialize::OutputArchive opt_ar;
+  opt.save(opt_ar);
+  ar.write("optimizer", opt_ar);
+  const auto st = rng.state();
+  std::vector<int64_t> words;
+  for (uint64_t w : st.s) words.push_back(std::bit_cast<int64_t>(w));
+  words.push_back(st.has_spare ? 1 : 0);
+  words.push_back(step);
+  ar.write("state/ints", torch::tensor(words, torch::kInt64));
+  ar.write("state/doubles", torch::tensor(std::vector<double>{st.spare, kl_before}, torch::kFloat64));
+  const fs::path tmp = path.string() + ".tmp";
+  ar.save_to(tmp.string());
+  fs::rename(tmp, path);
+}
+
+int load_checkpoint(const fs::path& path, llm::Transformer& student, torch::nn::Linear& proj,
+                    torch::optim::Optimizer& opt, Rng& rng, double& kl_before, const torch::Device& device) {
+  try {
+    torch::serialize::InputArchive ar;
+    ar.load_from(path.string(), device);
+    torch::NoGradGuard ng;
+    auto read_into = [&](const std::string& prefix, torch::nn::Module& m) {
+      for (auto& p : m.named_parameters()) {
+        torch::Tensor t;
+        ar.read(prefix + p.key(), t);
+        if (!t.sizes().equals(p.value().sizes()))
+          throw_input_error(path.string(), "tensor '{}' has another shape than the student", p.key());
+        p.value().copy_(t);
+      }
+    };
+    read_into("model/", *student);
+    if (proj) read_into("proj/", *proj);
+    torch::serialize::InputArchive opt_ar;
+    ar.read("optimizer", opt_ar);
+    opt.load(opt_ar);
+    torch::Tensor ints, doubles;
+    ar.read("state/ints", ints);
+    ar.read("state/doubles", doubles);
+    ints = ints.to(torch::kCPU);
+    doubles = doubles.to(torch::kCPU);
+    if (ints.numel() != 6 || doubles.numel() != 2) throw_input_error(path.string(), "state tensors have wrong sizes");
+    Rng::State st{};
+    for (int i = 0; i < 4; ++i) st.s[i] = std::bit_cast<uint64_t>(ints[i].item<int64_t>());
+    st.has_spare = ints[4].item<int64_t>() != 0;
+    st.spare = doubles[0].item<double>();
+    rng.set_state(st);
+    kl_before = doubles[1].item<double>();
+    return static_cast<int>(ints[5].item<int64_t>());
+  } catch (const c10::Error& e) {
+    throw_input_error(path.string(), "not a readable distill checkpoint ({})", e.what_without_backtrace());
+  }
+}
+
+// Metrics lines logged after the checkpoint by a killed run are dropped, so a resumed run's
+// metrics.jsonl equals an uninterrupted one's.
+History truncate_metrics(const fs::path& path, int step) {
+  History h;
+  if (!fs::exists(path)) return h;
+  std::ifstream in(path);
+  std::string line, kept;
+  while (std::getline(in, line)) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.contains("step") || j["step"].get<int64_t>() > step) continue;
+    kept += line + "\n";
+    if (j.contains("losses/total")) {
+      h.step.push_back(j["step"].get<double>());
+      h.total.push_back(j["losses/total"].get<double>());
+      h.kl.push_back(j["losses/kl"].get<double>());
+      h.ce.push_back(j["losses/ce"].get<double>());
+    }
+  }
+  in.close();
+  write_file_atomic(path, kept);
+  return h;
+}
+
+double heldout_kl(llm::Transformer& teacher, llm::Transformer& student, const std::vector<std::vector<int32_t>>& windows,
+                  const torch::Device& device) {
+  torch::NoGradGuard ng;
+  student->eval();
+  double sum = 0;
+  for (const auto& w : windows) {
+    auto x = torch::tensor(std::vector<int64_t>(w.begin(), w.end()), torch::kInt64).view({1, -1}).to(device);
+    sum += kl_loss(teacher->forward(x), student->forward(x), 1.0).item<double>();
+  }
+  student->train();
+  return sum / windows.size();
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- the run
+nlohmann::json run_distill(const std::string& teacher_path, const std::string& student_path, const std::string& data_path,
+                           const DistillConfig& cfg, const fs::path& out_dir, bool resume) {
+  cfg.validate(config::ConfigErrors{"distill options", ""});
+  // ---- everything that can be wrong with the inputs is checked before anything is written
+  auto tfile = runtime::ModelFile::open(teacher_path);
+  auto sfile = runtime::ModelFile::open(student_path);
+  const auto &tc = tfile.config(), &sc = sfile.config();
+  if (tc.vocab_size != sc.vocab_size)
+    throw_input_error(student_path, "student vocab_size {} differs from the teacher's {} ({}): distillation needs one vocabulary",
+                      sc.vocab_size, tc.vocab_size, teacher_path);
+  DenseModel sdense;  // only the tokenizer keys are needed
+  sdense.source = student_path;
+  if (const auto* md = sfile.gguf_metadata())
+    for (const auto& [k, v] : md->entries())
+      if (k.starts_with("tokenizer.") || k == "general.name") sdense.extra.set(k, v);
+  if (const auto* tmd = tfile.gguf_metadata()) {
+    const auto* tt = tmd->find_string_array("tokenizer.ggml.tokens");
+    const auto* st = sdense.extra.find_string_array("tokenizer.ggml.tokens");
+    if (tt && st && *tt != *st)
+      throw_input_error(student_path, "student tokenizer differs from the teacher's ({}): distillation needs one vocabulary",
+                        teacher_path);
+    if (!sdense.extra.contains("tokenizer.ggml.model"))
+      for (const auto& [k, v] : tmd->entries())
+        if (k.starts_with("tokenizer.")) sdense.extra.set(k, v);
+  }
+  auto tok = model_tokenizer(sdense);
+  const int T = std::min({cfg.seq_len, tc.seq_len, sc.seq_len});
+  std::vector<int32_t> stream = token_stream(read_documents(data_path), *tok);
+  std::vector<std::vector<int32_t>> heldout;
+  fs::path ho_text = fs::is_directory(data_path) ? fs::path(data_path) / "text_heldout.txt" : fs::path();
+  if (!ho_text.empty() && fs::exists(ho_text)) {
+    heldout = calibration_windows(ho_text.string(), *tok, cfg.heldout_sequences, T);
+  } else {
+    // No separate held-out text: the stream's tail is held out, never trained on.
+    const size_t need = static_cast<size_t>(cfg.heldout_sequences) * T;
+    if (stream.size() < need + T + 1)
+      throw_input_error(data_path, "distillation data too short: {} tokens, need at least {} ({} held-out windows + one training window of {})",
+                        stream.size(), need + T + 1, cfg.heldout_sequences, T);
+    for (int i = 0; i < cfg.heldout_sequences; ++i)
+      heldout.emplace_back(stream.end() - need + static_cast<int64_t>(i) * T, stream.end() - need + static_cast<int64_t>(i + 1) * T);
+    stream.resize(stream.size() - need);
+  }
+  if (stream.size() < static_cast<size_t>(T) + 1)
+    throw_input_error(data_path, "distillation data too short: {} tokens, need at least {}", stream.size(), T + 1);
+  const fs::path ckpt = out_dir / "checkpoint.pt";
+  if (resume && !fs::exists(ckpt)) throw_input_error(ckpt.string(), "--resume: no checkpoint to resume from");
+  if (!resume && fs::exists(ckpt))
+    throw_input_error(out_dir.string(), "already holds a distillation checkpoint: pass --resume or choose another --out");
+
+  // ---- setup
+  const torch::Device device = llm::parse_device(cfg.device);
+  if (cfg.threads > 0) torch::set_num_threads(cfg.threads);
+  torch::manual_seed(cfg.seed);
+  RunDir run(out_dir);
+  run.write_config(config::to_yaml(const_cast<DistillConfig&>(cfg)));
+  auto teacher = load_module(tfile, device);
+  teacher->eval();
+  for (auto& p : teacher->parameters()) p.set_requires_grad(false);
+  auto student = load_module(sfile, device);
+  student->train();
+  torch::nn::Linear proj{nullptr};
+  if (cfg.hidden_loss && sc.dim != tc.dim) {
+    proj = torch::nn::Linear(torch::nn::LinearOptions(sc.dim, tc.dim).bias(false));
+    proj->to(device);
+  }
+  Rng rng(cfg.seed, 17);
+  if (cfg.teacher_samples > 0 && !resume) {
+    auto extra = sample_teacher(teacher, cfg.teacher_samples, T, tc.bos_id, tc.eos_id, rng, device);
+    stream.insert(stream.end(), extra.begin(), extra.end());
+  }
+  std::vector<torch::Tensor> decay, no_decay;
+  for (auto& p : student->parameters()) (p.dim() >= 2 ? decay : no_decay).push_back(p);
+  if (proj)
+    for (auto& p : proj->parameters()) decay.push_back(p);
+  auto opts = [&](double wd) {
+    return std::make_unique<torch::optim::AdamWOptions>(
+        torch::optim::AdamWOptions(cfg.lr).betas({cfg.beta1, cfg.beta2}).weight_decay(wd));
+  };
+  std::vector<torch::Tensor> trainable = decay;
+  trainable.insert(trainable.end(), no_decay.begin(), no_decay.end());
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(decay, opts(cfg.weight_decay));
+  groups.emplace_back(no_decay, opts(0.0));
+  torch::optim::AdamW opt(std::move(groups));
+
+  int step = 0;
+  double kl_before = 0;
+  History hist;
+  if (resume) {
+    step = load_checkpoint(ckpt, student, proj, opt, rng, kl_before, device);
+    hist = truncate_metrics(run.file("metrics.jsonl"), step);
+    log_info("distill: resumed at step {} from {}", step, ckpt.string());
+  } else {
+    kl_before = heldout_kl(teacher, student, heldout, device);
+    if (fs::exists(run.file("metrics.jsonl"))) fs::remove(run.file("metrics.jsonl"));
+  }
+  RunDir metrics_run(out_dir);  // reopened after truncation so appends go to the kept file
+
+  // ---- training loop
+  Progress bar("distill", cfg.steps, "steps");
+  const int last = cfg.stop_at_step > 0 ? std::min(cfg.stop_at_step, cfg.steps) : cfg.steps;
+  auto t0 = std::chrono::steady_clock::now();
+  int64_t tokens_since = 0;
+  while (step < last) {
+    ++step;
+    const double lr = lr_at(cfg, step);
+    for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
+    auto batch = draw_batch(stream, cfg.batch_size, T, rng).to(device);
+    auto x = batch.slice(1, 0, T), y = batch.slice(1, 1, T + 1);
+    torch::Tensor t_logits, t_hidden;
+    {
+      torch::NoGradGuard ng;
+      t_hidden = teacher->hidden(x);
+      t_logits = torch::matmul(t_hidden, (tc.tied_embeddings ? teacher->token_embd->weight : teacher->output->weight).t());
+    }
+    auto s_hidden = student->hidden(x);
+    auto s_logits = torch::matmul(s_hidden, (sc.tied_embeddings ? student->token_embd->weight : student->output->weight).t());
+    const double tau = cfg.temperature;
+    auto kl = kl_loss(t_logits, s_logits, tau) * (tau * tau);
+    auto ce = torch::nn::functional::cross_entropy(s_logits.reshape({-1, sc.vocab_size}), y.reshape({-1}));
+    auto loss = kl + cfg.alpha_ce * ce;
+    torch::Tensor hid = torch::zeros({}, s_logits.options());
+    if (cfg.hidden_loss) {
+      hid = torch::mse_loss(proj ? proj->forward(s_hidden) : s_hidden, t_hidden);
+      loss = loss + cfg.hidden_weight * hid;
+    }
+    opt.zero_grad();
+    loss.backward();
+    if (cfg.grad_clip > 0) torch::nn::utils::clip_grad_norm_(trainable, cfg.grad_clip);
+    opt.step();
+    tokens_since += static_cast<int64_t>(cfg.batch_size) * T;
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double tok_s = secs > 0 ? tokens_since / secs : 0.0;
+    bar.update(step, fmt::format("loss {:.4f} kl {:.4f} {:.0f} tok/s", loss.item<double>(), kl.item<double>(), tok_s));
+    if (step % cfg.log_every == 0 || step == cfg.steps) {
+      metrics_run.log_metrics(step, {{"losses/total", loss.item<double>()}, {"losses/kl", kl.item<double>()},
+                                     {"losses/ce", ce.item<double>()}, {"losses/hidden", hid.item<double>()},
+                                     {"charts/lr", lr}, {"charts/tokens_per_s", tok_s}});
+      hist.step.push_back(step);
+      hist.total.push_back(loss.item<double>());
+      hist.kl.push_back(kl.item<double>());
+      hist.ce.push_back(ce.item<double>());
+    }
+    if (step % cfg.checkpoint_every == 0 || step == last) save_checkpoint(ckpt, student, proj, opt, step, rng, kl_before);
+  }
+  bar.finish();
+  nlohmann::json summary = {{"teacher", teacher_path}, {"student", student_path}, {"data", data_path}, {"step", step},
+                            {"heldout_kl_before", kl_before}};
+  if (step < cfg.steps) {
+    summary["stopped_early"] = true;
+    return summary;
+  }
+  summary["heldout_kl_after"] = heldout_kl(teacher, student, heldout, device);
+  PlotSpec plot{"distillation loss", "step", "loss", false, true, false, {}};
+  plot.series.push_back({"total", hist.step, hist.total, {}});
+  plot.series.push_back({"tau^2 KL", hist.step, hist.kl, {}});
+  plot.series.push_back({"CE", hist.step, hist.ce, {}});
+  plot_lines(plot, out_dir / "loss");
+  student->to(torch::kCPU);
+  auto tensors = student->export_tensors(runtime::QuantType::F32);
+  write_model((out_dir / "model.gguf").string(), sc, tensors, sdense.extra);
+  summary["model"] = (out_dir / "model.gguf").string();
+  run.write_json("summary.json", summary);
+  return summary;
+}
+
+}  // namespace mecllm::compress

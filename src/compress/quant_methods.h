@@ -1,0 +1,49 @@
+// Weight-only quantization of one linear layer W (rows = out, cols = in), packed in the ggml
+// block layouts of runtime/quant_blocks.h so the engine and llama.cpp read the result as is.
+//
+//  - RTN: round to nearest per block through traits(type).from_float_ref;
+//  - GPTQ (Frantar et al. 2023, arXiv:2210.17323): Hessian H = X^T X of the layer's calibration
+//    inputs, damping `damp` x mean(diag H), Cholesky of H^-1, columns quantized in order with the
+//    rounding error spread over the not-yet-quantized columns, lazy batches of `block` columns.
+//    Each ggml block's scales are set from the (already error-updated) weights when the first
+//    column of the block is reached, and the integers are chosen on exactly that grid, so the
+//    stored scales are the ones the compensation used;
+//  - AWQ (Lin et al. 2024, arXiv:2306.00978): per-input-channel scales s = mean|x|^alpha with
+//    alpha searched on a grid to minimise || X W^T - X (Q(W diag s) diag s^-1)^T ||^2; the caller
+//    folds 1/s into whatever produces X (an RMSNorm weight or the rows of ffn_up).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "runtime/quant.h"
+
+namespace mecllm::compress {
+
+// Encoded rows (rows * row_size(type, cols) bytes), and back to floats (rows, cols).
+std::vector<std::byte> quantize_rtn(const float* w, int64_t rows, int64_t cols, runtime::QuantType type);
+std::vector<float> dequantize(const std::vector<std::byte>& q, int64_t rows, int64_t cols, runtime::QuantType type);
+
+// H (cols, cols) row-major, symmetric; may be modified (damping). Float types fall back to RTN.
+std::vector<std::byte> quantize_gptq(const float* w, int64_t rows, int64_t cols, std::vector<double> H,
+                                     runtime::QuantType type, double damp = 0.01, int block = 128);
+
+// Adds x (n, cols) to H (cols, cols): H += 2/N-free sum x^T x (the scale does not matter).
+void accumulate_hessian(std::vector<double>& H, const float* x, int64_t n, int64_t cols);
+
+struct AwqResult {
+  std::vector<float> scales;  // (cols): multiply W's columns, divide the input channels
+  double alpha = 0.0;
+  double loss = 0.0;          // output error at the chosen alpha
+  double loss_rtn = 0.0;      // at alpha = 0 (plain RTN)
+};
+// Searches one scale vector shared by every matrix in `ws` (each (rows[i], cols), same input
+// x (n, cols)) over `grid` + 1 values of alpha in [0, 1].
+AwqResult awq_search(const std::vector<const float*>& ws, const std::vector<int64_t>& rows, int64_t cols,
+                     const float* x, int64_t n, runtime::QuantType type, int grid = 20);
+
+// Squared output error || X W^T - X Wq^T ||^2 / (n rows), for tests and reports.
+double output_error(const float* w, const float* wq, int64_t rows, int64_t cols, const float* x, int64_t n);
+
+}  // namespace mecllm::compress

@@ -1,0 +1,94 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "common/rundir.h"
+#include "compress/distill.h"
+#include "compress/prune.h"
+#include "test_helpers.h"
+
+namespace mecllm::compress {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct DistillSetup {
+  fs::path dir;
+  std::string teacher, student, data;
+  explicit DistillSetup(const std::string& name) : dir(testing::temp_dir(name)) {
+    auto c = testing::tiny_config();
+    c.seq_len = 32;
+    auto m = testing::random_model(c, 5);
+    teacher = (dir / "teacher.gguf").string();
+    save_dense_model(m, teacher);
+    PruneConfig pc;
+    pc.ffn = 0.5;
+    pc.heads = 0.5;
+    auto pruned = prune_model(m, testing::random_windows(2, 16, c.vocab_size), pc);
+    student = (dir / "student.gguf").string();
+    save_dense_model(pruned.model, student);
+    data = (dir / "data.txt").string();
+    std::ofstream f(data);
+    for (int i = 0; i < 60; ++i) f << "alpha beta " << (i * 7) % 13 << " gamma delta epsilon " << i % 5 << "\n";
+  }
+  DistillConfig cfg() const {
+    DistillConfig d;
+    d.steps = 30;
+    d.batch_size = 4;
+    d.seq_len = 32;
+    d.lr = 3e-3;
+    d.warmup_steps = 3;
+    d.heldout_sequences = 2;
+    d.checkpoint_every = 10;
+    d.log_every = 5;
+    d.threads = 1;
+    return d;
+  }
+};
+
+TEST(Distill, lowers_heldout_kl_to_the_teacher_in_a_short_seeded_run) {
+  DistillSetup s("kd");
+  auto sum = run_distill(s.teacher, s.student, s.data, s.cfg(), s.dir / "run", false);
+  EXPECT_LT(sum["heldout_kl_after"].get<double>(), 0.8 * sum["heldout_kl_before"].get<double>()) << sum.dump();
+  EXPECT_TRUE(fs::exists(s.dir / "run" / "model.gguf"));
+  EXPECT_TRUE(fs::exists(s.dir / "run" / "metrics.jsonl"));
+  EXPECT_EQ(runtime::ModelFile::open((s.dir / "run" / "model.gguf").string()).config(),
+            runtime::ModelFile::open(s.student).config());
+}
+
+TEST(Distill, resume_reproduces_an_uninterrupted_run) {
+  DistillSetup s("kd_resume");
+  auto cfg = s.cfg();
+  cfg.steps = 20;
+  run_distill(s.teacher, s.student, s.data, cfg, s.dir / "full", false);
+  auto stop = cfg;
+  stop.stop_at_step = 10;
+  auto part = run_distill(s.teacher, s.student, s.data, stop, s.dir / "split", false);
+  EXPECT_TRUE(part.value("stopped_early", false));
+  EXPECT_THROW(run_distill(s.teacher, s.student, s.data, cfg, s.dir / "split", false), InputError);
+  run_distill(s.teacher, s.student, s.data, cfg, s.dir / "split", true);
+  EXPECT_EQ(read_text_file(s.dir / "full" / "model.gguf"), read_text_file(s.dir / "split" / "model.gguf"));
+}
+
+TEST(Distill, rejects_a_student_with_another_vocabulary_writing_nothing) {
+  DistillSetup s("kd_vocab");
+  auto c = testing::tiny_config();
+  c.vocab_size = 320;
+  std::string other = (s.dir / "other.gguf").string();
+  save_dense_model(testing::random_model(c), other);
+  try {
+    run_distill(s.teacher, other, s.data, s.cfg(), s.dir / "bad", false);
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("vocab"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(s.dir / "bad"));
+  // Data shorter than the held-out windows plus one training window.
+  std::ofstream(s.dir / "short.txt") << "tiny\n";
+  EXPECT_THROW(run_distill(s.teacher, s.student, (s.dir / "short.txt").string(), s.cfg(), s.dir / "bad", false), InputError);
+  EXPECT_FALSE(fs::exists(s.dir / "bad"));
+}
+
+}  // namespace
+}  // namespace mecllm::compress

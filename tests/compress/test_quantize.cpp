@@ -1,0 +1,110 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "compress/calib.h"
+#include "compress/forward_ref.h"
+#include "compress/quantize.h"
+#include "runtime/transformer.h"
+#include "test_helpers.h"
+
+namespace mecllm::compress {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Fixture {
+  fs::path dir;
+  std::string model, calib;
+  explicit Fixture(const std::string& name) : dir(testing::temp_dir(name)) {
+    auto c = testing::tiny_config();
+    c.dim = 256;  // Q4_K rows
+    c.n_heads = 8;
+    c.n_kv_heads = 4;
+    c.hidden_dim = 256;
+    c.n_layers = 2;
+    model = (dir / "m.gguf").string();
+    save_dense_model(testing::random_model(c), model);
+    calib = (dir / "calib.txt").string();
+    std::ofstream f(calib);
+    for (int i = 0; i < 40; ++i) f << "The quick brown fox " << i << " jumps over the lazy dog.\n";
+  }
+  QuantizeConfig cfg(const std::string& method, const std::string& type) const {
+    QuantizeConfig q;
+    q.method = method;
+    q.type = type;
+    q.calib_sequences = 4;
+    q.calib_seq_len = 32;
+    q.eval_sequences = 3;
+    q.awq_max_tokens = 64;
+    q.awq_grid = 4;
+    return q;
+  }
+};
+
+TEST(Quantize, exported_gguf_loads_in_the_runtime_and_gives_the_reported_perplexity) {
+  Fixture fx("q_ppl");
+  for (const char* method : {"rtn", "gptq", "awq"}) {
+    std::string out = (fx.dir / (std::string(method) + ".gguf")).string();
+    auto rep = run_quantize(fx.model, fx.calib, fx.calib, fx.cfg(method, "q4_k"), out);
+    auto engine = runtime::Transformer::load(out);
+    EXPECT_EQ(engine.weight_type(), runtime::QuantType::Q4_K) << method;
+    // Recompute the perplexity independently on the same windows.
+    auto tok = model_tokenizer(load_dense_model(out));
+    auto windows = calibration_windows(fx.calib, *tok, 3, 32);
+    double nll = 0;
+    int64_t n = 0;
+    std::vector<double> lp;
+    for (const auto& w : windows) {
+      auto logits = engine.forward(w, 0, true);
+      for (size_t t = 0; t + 1 < w.size(); ++t, ++n) {
+        log_softmax_row(logits.data() + t * tok->vocab_size(), tok->vocab_size(), lp);
+        nll -= lp[w[t + 1]];
+      }
+    }
+    EXPECT_NEAR(rep["eval"]["ppl"].get<double>(), std::exp(nll / n), 1e-6 * std::exp(nll / n)) << method;
+    EXPECT_GT(rep["eval"]["top1_agreement"].get<double>(), 0.3) << method;
+    EXPECT_GE(rep["eval"]["kl"].get<double>(), 0.0) << method;
+    EXPECT_NEAR(rep["bits_per_weight"].get<double>(), 4.5, 0.6) << method;
+  }
+}
+
+TEST(Quantize, mixed_rule_keeps_sensitive_tensors_at_higher_precision) {
+  Fixture fx("q_mixed");
+  auto cfg = fx.cfg("rtn", "q4_0");
+  cfg.mixed = "sensitive";
+  cfg.eval_sequences = 0;
+  std::string out = (fx.dir / "mixed.gguf").string();
+  run_quantize(fx.model, "", "", cfg, out);
+  auto f = runtime::ModelFile::open(out);
+  EXPECT_EQ(f.get("token_embd.weight").type, runtime::QuantType::Q8_0);
+  EXPECT_EQ(f.get("blk.0.ffn_down.weight").type, runtime::QuantType::Q8_0);
+  EXPECT_EQ(f.get("blk.1.ffn_down.weight").type, runtime::QuantType::Q8_0);
+  EXPECT_EQ(f.get("blk.0.ffn_up.weight").type, runtime::QuantType::Q4_0);
+}
+
+TEST(Quantize, awq_export_is_a_plain_llama_model_close_to_the_original) {
+  Fixture fx("q_awq");
+  std::string out = (fx.dir / "awq.gguf").string();
+  auto cfg = fx.cfg("awq", "q8_0");
+  auto rep = run_quantize(fx.model, fx.calib, fx.calib, cfg, out);
+  auto f = runtime::ModelFile::open(out);
+  EXPECT_EQ(f.config(), runtime::ModelFile::open(fx.model).config());
+  // Scales folded into the norms keep the function: at 8 bits top-1 agreement is near total.
+  EXPECT_GT(rep["eval"]["top1_agreement"].get<double>(), 0.9);
+}
+
+TEST(Quantize, rejects_bad_options_writing_nothing) {
+  Fixture fx("q_bad");
+  std::string out = (fx.dir / "bad.gguf").string();
+  EXPECT_THROW(run_quantize(fx.model, "", "", fx.cfg("gptq", "q4_0"), out), InputError);
+  EXPECT_THROW(run_quantize(fx.model, fx.calib, "", fx.cfg("magic", "q4_0"), out), InputError);
+  EXPECT_THROW(run_quantize(fx.model, fx.calib, "", fx.cfg("rtn", "q3_k"), out), InputError);
+  EXPECT_THROW(run_quantize(fx.model, fx.calib, "", fx.cfg("rtn", "q4_0"), (fx.dir / "x.bin").string()), InputError);
+  EXPECT_FALSE(fs::exists(out));
+}
+
+}  // namespace
+}  // namespace mecllm::compress
