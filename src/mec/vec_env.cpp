@@ -9,6 +9,7 @@
 
 #include "common/errors.h"
 #include "mec/vec_env_impl.h"
+#include "mec/workload.h"
 
 namespace mecllm::mec {
 
@@ -210,26 +211,17 @@ void update_gain(VecEnv::Impl& s, size_t i) {
 }
 
 void draw_task(VecEnv::Impl& s, Rng& rng, PolarNormal& normal, size_t i) {
-  const auto& wl = s.scenario.workload;
   s.active[i] = rng.bernoulli(s.arrival_prob[i]);
   if (!s.active[i]) {
     s.prompts[i] = 0;
     s.sum_in[i] = s.sum_out[i] = s.sum_ctx[i] = 0;
     return;
   }
-  int Jn = wl.prompts_min + static_cast<int>(rng.below(uint64_t(wl.prompts_max - wl.prompts_min + 1)));
-  s.prompts[i] = Jn;
-  double u = rng.uniform();
-  s.difficulty[i] = u < wl.difficulty_mix[0] ? 0 : u < wl.difficulty_mix[0] + wl.difficulty_mix[1] ? 1 : 2;
-  double si = 0, so = 0, sc = 0;
-  for (int j = 0; j < Jn; ++j) {
-    size_t q = i * s.J + j;
-    s.in_tok[q] = std::clamp(wl.input_tokens_median * std::exp(wl.tokens_sigma * normal(rng)), wl.tokens_min, wl.tokens_max);
-    s.out_tok[q] = std::clamp(wl.output_tokens_median * std::exp(wl.tokens_sigma * normal(rng)), wl.tokens_min, wl.tokens_max);
-    s.ctx_bits[q] = 8.0 * std::clamp(wl.context_bytes_median * std::exp(wl.context_sigma * normal(rng)), 0.0, wl.context_bytes_max);
-    si += s.in_tok[q], so += s.out_tok[q], sc += s.ctx_bits[q];
-  }
-  s.sum_in[i] = si, s.sum_out[i] = so, s.sum_ctx[i] = sc / 8.0;
+  size_t q = i * s.J;
+  TaskSums t = sample_task(s.scenario.workload, rng, normal, &s.in_tok[q], &s.out_tok[q], &s.ctx_bits[q]);
+  s.prompts[i] = t.prompts;
+  s.difficulty[i] = t.difficulty;
+  s.sum_in[i] = t.input_tokens, s.sum_out[i] = t.output_tokens, s.sum_ctx[i] = t.context_bytes;
 }
 
 }  // namespace
