@@ -482,17 +482,21 @@ TrainResult train_ppo(const RlConfig& cfg_in, TrainEnv& env, const TrainOptions&
     // ------------------------------------------------------------------- ALGO LOGIC: model-based targets
     ImaginedBatch imagined;
     bool mve_used = false;
-    if (world && world->gate_open() && (cfg.wm.value_targets || cfg.wm.imagination)) {
+    // The value targets are gated by the model's reward error (wm-ppo.md); imagination only
+    // waits for the warm-up, its advantages being clipped and weighted by eta.
+    const bool use_mve = world && cfg.wm.value_targets && world->gate_open();
+    const bool use_img = world && cfg.wm.imagination && world->warm();
+    if (use_mve || use_img) {
       torch::NoGradGuard ng;
       RssmState post = world->observe_rollout(model_rollout, rng);
       auto obs_flat = obs.view({B, D});
-      if (cfg.wm.value_targets) {
+      if (use_mve) {
         auto mve = world->mve_targets(post, obs_flat, agent, rng).view({T, A});
         auto ret0 = returns.select(2, 0);
         ret0.copy_((1.0 - cfg.wm.mve_weight) * ret0 + cfg.wm.mve_weight * mve);
         mve_used = true;
       }
-      if (cfg.wm.imagination) {
+      if (use_img) {
         const int64_t count = std::max<int64_t>(1, static_cast<int64_t>(cfg.wm.img_ratio * B) / cfg.wm.img_horizon);
         imagined = world->imagine(post, obs_flat, agent, lambdas, std::min<int64_t>(count, B), rng);
       }

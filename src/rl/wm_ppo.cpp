@@ -95,7 +95,8 @@ std::map<std::string, double> WorldModel::train(Rng& rng) {
   return sums;
 }
 
-bool WorldModel::gate_open() const { return trained_ > cfg_.wm.warmup_iterations && reward_error_ < cfg_.wm.gate_error; }
+bool WorldModel::warm() const { return trained_ > cfg_.wm.warmup_iterations; }
+bool WorldModel::gate_open() const { return warm() && reward_error_ < cfg_.wm.gate_error; }
 
 RssmState WorldModel::observe_rollout(const ModelRollout& r, Rng& rng) {
   const int64_t T = r.obs.size(0);

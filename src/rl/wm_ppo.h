@@ -41,7 +41,9 @@ class WorldModel {
   void add_rollout(ModelRollout r);
   // rssm.train_steps gradient steps on sequences from the buffer; returns the mean of each term.
   std::map<std::string, double> train(Rng& rng);
-  // True once warm and while the recent relative reward error is below wm.gate_error.
+  // True after wm.warmup_iterations of model training.
+  bool warm() const;
+  // warm() and the recent relative reward error below wm.gate_error (gates the value targets).
   bool gate_open() const;
   double reward_error() const { return reward_error_; }
 
