@@ -38,7 +38,9 @@ namespace {
 std::string need_file(const std::string& given, const std::string& data_dir, const std::string& name,
                       const std::string& task, const std::string& flag) {
   std::string p = !given.empty() ? given : (!data_dir.empty() ? (fs::path(data_dir) / name).string() : "");
-  if (p.empty()) throw InputError("task '" + task + "' needs " + flag + " FILE or --data DIR (with " + name + ")");
+  if (p.empty())
+    throw InputError("task '" + task + "' needs " + flag + " FILE" +
+                     (name.empty() ? std::string() : " or --data DIR (with " + name + ")"));
   if (!fs::exists(p)) throw InputError(p + ": no such file (task '" + task + "')");
   return p;
 }
