@@ -65,8 +65,9 @@ class Tokenizer {
   virtual std::string decode(std::span<const int32_t> ids) const;
 
   // Streaming, llama2.c semantics: the bytes token `id` adds after token `prev`
-  // (the leading space of a piece right after BOS is stripped, <0xXX> becomes the byte,
-  // control tokens give ""). Concatenating pieces may split a UTF-8 character across calls.
+  // (SPM: the leading space of a piece right after BOS, or at the start when prev == -1, is
+  // stripped; <0xXX> becomes the byte; control tokens give ""). A piece may end inside a UTF-8
+  // character: streaming callers buffer until the bytes are complete before printing.
   virtual std::string decode_piece(int32_t prev, int32_t id) const;
 
   virtual int32_t vocab_size() const;
