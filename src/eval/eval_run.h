@@ -23,7 +23,7 @@ struct EvalConfig {
   std::string devices = "all";      // "all" or a comma list of configs/devices names
   int threads = 0;                  // 0: every hardware thread
   std::string weight_type;          // "": as stored; else re-quantise at load
-  int max_items = 0;                // per task, 0: all
+  int max_items = 0;                // per task (factworld: per file), 0: all
   int speed_reps = 3;               // host speed: best of this many reference queries
   double idle_seconds = 1.0;        // RAPL idle baseline length (only when RAPL is readable)
   uint64_t seed = 0;                // seeds the random prompt of the speed measurement

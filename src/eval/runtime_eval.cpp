@@ -156,9 +156,9 @@ ModelCard run_eval(const EvalConfig& cfg, const EvalInputs& in, const fs::path& 
     std::vector<QaItem> items;
     for (const auto& f : fw_files) {
       auto part = load_factworld_jsonl(f);
+      cap(part, cfg.max_items);  // per file, so a cap keeps both held-out and unanswerable items
       items.insert(items.end(), part.begin(), part.end());
     }
-    cap(items, cfg.max_items);
     card.factworld = score_qa(model, items, cfg.qa, true);
     write_predictions(dir, "factworld", items, *card.factworld);
   }

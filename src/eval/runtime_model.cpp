@@ -67,6 +67,19 @@ ModelFootprint RuntimeModel::footprint() const {
   m.n_params = c.parameter_count();
   m.weight_bytes = double(f.tensor_bytes());
   if (const auto* e = f.find("token_embd.weight")) m.token_embd_bytes = double(e->data.size());
+  if (!options_.weight_type.empty()) {
+    // Re-quantised at load: the bytes that matter are the engine's, not the file's.
+    const auto& w = model_->weights();
+    double bytes = double(w.token_embd.bytes()) + 4.0 * double(w.output_norm.size());
+    if (!c.tied_embeddings) bytes += double(w.output.bytes());
+    for (const auto& l : w.layers) {
+      for (const auto* mat : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_down, &l.w_up}) bytes += double(mat->bytes());
+      bytes += 4.0 * double(l.attn_norm.size() + l.ffn_norm.size() + l.bq.size() + l.bk.size() + l.bv.size() +
+                            l.q_norm.size() + l.k_norm.size());
+    }
+    m.weight_bytes = bytes;
+    m.token_embd_bytes = double(w.token_embd.bytes());
+  }
   m.tied_embeddings = c.tied_embeddings;
   m.n_layers = c.n_layers;
   m.kv_dim = c.kv_dim();
