@@ -23,7 +23,7 @@ void setup_convergence(CLI::App& sub) {
   sub.add_option("--seeds", o->seeds, "seeds per configuration")->capture_default_str();
   sub.add_option("--seed", o->first_seed, "first seed")->capture_default_str();
   sub.add_option("--users", o->users, "number of users N")->capture_default_str();
-  sub.add_option("--steps", o->steps, "environment slots per run (default: rl.ppo.total_steps)");
+  sub.add_option("--steps", o->steps, "environment slots per run (< 0: rl.ppo.total_steps)")->capture_default_str();
   sub.add_option("--config", *configs, "rl presets from configs/rl, comma-separated");
   sub.add_option("--set", o->sets, "rl override key=value (repeatable)");
   sub.add_option("--out", *out, "run directory (default runs/convergence__<scenario>__<time>)");

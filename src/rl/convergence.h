@@ -16,7 +16,9 @@ struct ConvergenceOptions {
   int users = 10;
   int seeds = 5;
   uint64_t first_seed = 1;
-  int64_t steps = -1;                 // environment slots per run (< 0: the config's total_steps)
+  // Environment slots per run (< 0: the config's total_steps). 8192 keeps the 25 runs near 20
+  // minutes on an idle 2-core machine (docs/rl.md, measured figures).
+  int64_t steps = 8192;
   std::vector<std::string> configs;   // rl presets
   std::vector<std::string> sets;      // rl overrides
   bool show_progress = true;
