@@ -1,11 +1,15 @@
-// A fixed set of worker threads that run one function on every thread at once, as ggml's
-// compute threads do: run(fn) calls fn(thread_index, n_threads) on each thread (the caller is
-// thread 0) and returns when all are done. Each caller splits its own work by thread index,
-// so there is no task queue and no allocation per call.
+// A fixed set of worker threads that share the chunks of one loop at a time, as ggml's compute
+// threads share the rows of a matrix product.
 //
-// Token generation calls run() ~5 times per layer per token, so the hand-off must take
-// microseconds: workers spin briefly on an epoch counter, then sleep on it (C++20 atomic wait,
-// a futex on Linux) so an idle pool costs no CPU.
+// parallel_for(n, grain, fn) cuts [0, n) into chunks of `grain` items that every thread (the
+// caller included) claims one by one from a shared atomic counter, so a thread the OS has
+// descheduled (a busy machine) simply claims fewer chunks instead of stalling the rest: the
+// caller never waits for a worker that has not started, only for chunks being run. Results do
+// not depend on which thread runs a chunk when each output is written by exactly one chunk.
+//
+// Token generation calls parallel_for ~5 times per layer per token, so the hand-off must take
+// microseconds: workers spin briefly on a wake counter, then sleep on it (C++20 atomic wait, a
+// futex on Linux) so an idle pool costs no CPU.
 #pragma once
 
 #include <atomic>
@@ -20,7 +24,11 @@ namespace mecllm::runtime {
 
 class ThreadPool {
  public:
-  using Fn = std::function<void(int thread, int n_threads)>;
+  // fn(begin, end, thread): items [begin, end); thread = index of the executing thread
+  // (0 = caller), for per-thread scratch memory.
+  using RangeFn = std::function<void(int64_t begin, int64_t end, int thread)>;
+  // fn(part, n_parts): one call per part, parts claimed like chunks.
+  using Fn = std::function<void(int part, int n_parts)>;
 
   // n_threads >= 1 (InputError naming the value otherwise); 1 runs everything on the caller.
   explicit ThreadPool(int n_threads);
@@ -30,7 +38,9 @@ class ThreadPool {
 
   int size() const { return n_threads_; }
 
-  // Runs fn on every thread; rethrows the first exception any thread raised.
+  // Runs fn over [0, n) in chunks of grain (>= 1); rethrows the first exception raised.
+  void parallel_for(int64_t n, int64_t grain, const RangeFn& fn);
+  // fn(part, n_threads) for every part 0..n_threads-1, each claimed by some thread.
   void run(const Fn& fn);
 
   // [begin, end) of the i-th of n near-equal parts of [0, total).
@@ -40,14 +50,24 @@ class ThreadPool {
   }
 
  private:
+  struct Job {
+    const RangeFn* fn;
+    int64_t n;
+    int64_t grain;
+  };
+  // Claims and runs chunks of the job published with `epoch` until none is left.
+  void work(uint64_t epoch, int thread);
   void worker(int index);
 
   int n_threads_;
   std::vector<std::thread> threads_;
-  std::atomic<uint32_t> epoch_{0};    // bumped once per run(); workers wait for a change
-  std::atomic<int32_t> pending_{0};   // workers still running the current fn
+  // epoch (24 bits) | chunk count (20 bits) | next chunk (20 bits): one word, so a claim (CAS)
+  // fails once the caller has moved on to another loop.
+  std::atomic<uint64_t> state_{0};
+  std::atomic<const Job*> job_{nullptr};
+  std::atomic<int32_t> in_flight_{0};  // threads between a claim attempt and its chunk's end
+  std::atomic<uint32_t> wake_{0};      // bumped per loop; sleeping workers wait on it
   std::atomic<bool> stop_{false};
-  const Fn* job_ = nullptr;
   std::mutex error_mutex_;
   std::exception_ptr error_;
 };

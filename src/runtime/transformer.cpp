@@ -207,9 +207,10 @@ void rope(float* v, int n_heads, int hs, int pos, const std::vector<float>& inv_
 // costs more than they would save (and the result is the same, each output being one dot).
 constexpr int64_t kMinParallelWork = 1 << 16;
 
-void run_parallel(ThreadPool& pool, int64_t work, const ThreadPool::Fn& fn) {
-  if (work < kMinParallelWork) fn(0, 1);
-  else pool.run(fn);
+// fn over [0, n) in chunks: on the pool, or inline when the work is too small to share.
+void run_parallel(ThreadPool& pool, int64_t work, int64_t n, int64_t grain, const ThreadPool::RangeFn& fn) {
+  if (work < kMinParallelWork) fn(0, n, 0);
+  else pool.parallel_for(n, grain, fn);
 }
 
 // out[t * out_stride + r] = W[r] . in[t * in_stride ...] for every row r and token t.
@@ -263,9 +264,10 @@ void matmul(ThreadPool& pool, std::span<const MatmulJob> jobs, int n_tok, std::v
     total_rows += job.w->rows;
     work += job.w->rows * job.w->cols * n_tok;
   }
-  run_parallel(pool, work, [&](int thread, int n_threads) {
-    int64_t begin, end;
-    ThreadPool::split(total_rows, thread, n_threads, &begin, &end);
+  // ~8 chunks per thread: small enough to rebalance around a descheduled thread, large enough
+  // that claiming one costs nothing next to its dot products
+  const int64_t grain = std::max<int64_t>(4, total_rows / (8 * pool.size()));
+  run_parallel(pool, work, total_rows, grain, [&](int64_t begin, int64_t end, int) {
     int64_t base = 0;
     for (size_t j = 0; j < jobs.size() && begin < end; ++j) {
       const MatmulJob& job = jobs[j];
@@ -365,10 +367,8 @@ void Transformer::forward_chunk(const int32_t* tokens, int n, int pos, bool all_
     // multi-head attention: each (token, head) pair is independent; causal because token t
     // only reads cache positions <= pos + t, all written above.
     const int64_t att_work = static_cast<int64_t>(n) * n_heads * (pos + n) * hs * 2;
-    run_parallel(pool, att_work, [&](int thread, int n_threads) {
+    run_parallel(pool, att_work, static_cast<int64_t>(n) * n_heads, 1, [&](int64_t begin, int64_t end, int thread) {
       float* att = &s.att[static_cast<size_t>(thread) * context_];
-      int64_t begin, end;
-      ThreadPool::split(static_cast<int64_t>(n) * n_heads, thread, n_threads, &begin, &end);
       for (int64_t task = begin; task < end; ++task) {
         const int t = static_cast<int>(task / n_heads), h = static_cast<int>(task % n_heads);
         const int p = pos + t;
