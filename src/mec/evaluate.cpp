@@ -89,7 +89,10 @@ EvalSummary evaluate_policy(const Scenario& scenario, Policy& policy, const Eval
     sum.runs.push_back(run);
     if (on_run) on_run(run);
   }
-  if (progress) progress->finish();
+  if (progress) {
+    progress->update(int64_t(opt.seeds) * opt.slots);  // the last per-slot update is throttled
+    progress->finish();
+  }
   const auto& r = sum.runs;
   sum.latency_s = aggregate(r, &EvalRun::latency_s);
   sum.energy_j = aggregate(r, &EvalRun::energy_j);
