@@ -39,6 +39,32 @@ void bm_matvec(benchmark::State& state, QuantType type, SimdLevel level) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(wq.size()));
 }
 
+// The block types as the engine runs them: the activation prepared once (quantize_act), each
+// row dotted with the prepared-activation kernel (kernels.h ActQ8); also times the preparation.
+void bm_matvec_act(benchmark::State& state, QuantType type, SimdLevel level) {
+  const KernelTable& k = kernel_table(level);
+  if (static_cast<int>(level) > static_cast<int>(detect_simd_level()) || k.act_dot[quant_type_index(type)] == nullptr) {
+    state.SkipWithError("no prepared-activation kernel at this SIMD level on this CPU");
+    return;
+  }
+  const int64_t rows = 1024, cols = 4096;
+  Rng rng(1);
+  std::vector<float> w(static_cast<size_t>(rows * cols)), x(static_cast<size_t>(cols)), y(static_cast<size_t>(rows));
+  for (auto& v : w) v = static_cast<float>(rng.normal());
+  for (auto& v : x) v = static_cast<float>(rng.normal());
+  const size_t rb = row_size(type, cols);
+  std::vector<std::byte> wq(rb * static_cast<size_t>(rows)), act(act_q8_bytes(cols));
+  for (int64_t r = 0; r < rows; ++r) traits(type).from_float_ref(w.data() + r * cols, wq.data() + r * rb, cols);
+  const ActDotFn dot = k.act_dot[quant_type_index(type)];
+  for (auto _ : state) {
+    k.quantize_act(x.data(), act.data(), cols);
+    const ActQ8 a = act_q8_view(act.data(), cols);
+    for (int64_t r = 0; r < rows; ++r) y[static_cast<size_t>(r)] = dot(wq.data() + r * rb, a, cols);
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(wq.size()));
+}
+
 }  // namespace
 
 #define MATVEC(TYPE, NAME)                                                                    \
@@ -46,11 +72,18 @@ void bm_matvec(benchmark::State& state, QuantType type, SimdLevel level) {
   BENCHMARK_CAPTURE(bm_matvec, NAME##_avx2, QuantType::TYPE, SimdLevel::avx2);                \
   BENCHMARK_CAPTURE(bm_matvec, NAME##_avx512, QuantType::TYPE, SimdLevel::avx512);
 
+#define MATVEC_ACT(TYPE, NAME)                                                                \
+  BENCHMARK_CAPTURE(bm_matvec_act, NAME##_prepared_avx2, QuantType::TYPE, SimdLevel::avx2);   \
+  BENCHMARK_CAPTURE(bm_matvec_act, NAME##_prepared_avx512, QuantType::TYPE, SimdLevel::avx512);
+
 MATVEC(F32, f32)
 MATVEC(F16, f16)
 MATVEC(BF16, bf16)
 MATVEC(Q8_0, q8_0)
 MATVEC(Q4_0, q4_0)
 MATVEC(Q4_K, q4_k)
+MATVEC_ACT(Q8_0, q8_0)
+MATVEC_ACT(Q4_0, q4_0)
+MATVEC_ACT(Q4_K, q4_k)
 
 BENCHMARK_MAIN();

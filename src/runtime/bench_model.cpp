@@ -108,7 +108,8 @@ BenchModelResult bench_model(const BenchModelOptions& opt) {
   }
   BenchModelResult res;
   res.model = opt.model;
-  res.simd = simd_level_name(active_simd_level());
+  // the kernel set in use, e.g. "avx2" or "avx2 per-row vec_dot" (MECLLM_PREPARED_ACT=off)
+  res.simd = std::string(simd_level_name(active_simd_level())) + (prepared_act_enabled() ? "" : " per-row vec_dot");
   const std::string ref_exe = opt.ref_loop.empty() ? default_ref_loop() : opt.ref_loop;
   for (int threads : opt.threads) {
     LoadOptions lo;

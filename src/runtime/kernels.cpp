@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cstring>
 #include <cstdlib>
 #include <string_view>
 
@@ -26,6 +27,33 @@ float dot_f16_f32_ref(const void* x, const void* y, int64_t n) {
   return vec_dot_f16_f32(static_cast<const uint16_t*>(x), static_cast<const float*>(y), n);
 }
 
+// The prepared activation of the reference level: Q8_0 blocks by the reference quantiser, then
+// the float scales, the sums and the pair order derived from them.
+void quantize_act_ref(const float* x, std::byte* row, int64_t n) {
+  MECLLM_CHECK(n % QK8_0 == 0, "prepared activation of {} values", n);
+  const ActQ8 a = act_q8_view(row, n);
+  auto* q = const_cast<block_q8_0*>(a.q);
+  quantize_row_q8_0_ref(x, q, n);
+  const int64_t nb = n / QK8_0;
+  auto* d = const_cast<float*>(a.d);
+  auto* sum = const_cast<int32_t*>(a.sum);
+  auto* pairs = const_cast<int8_t*>(a.pairs);
+  for (int64_t b = 0; b < nb; ++b) {
+    d[b] = fp16_to_fp32(q[b].d);
+    int32_t s = 0;
+    for (int j = 0; j < QK8_0; ++j) s += q[b].qs[j];
+    sum[b] = s;
+  }
+  constexpr size_t kHalf = QK8_0 / 2;
+  for (int64_t b = 0; b + 1 < nb; b += 2) {
+    int8_t* p = pairs + b * QK8_0;
+    std::memcpy(p, q[b].qs, kHalf);
+    std::memcpy(p + kHalf, q[b + 1].qs, kHalf);
+    std::memcpy(p + 2 * kHalf, q[b].qs + kHalf, kHalf);
+    std::memcpy(p + 3 * kHalf, q[b + 1].qs + kHalf, kHalf);
+  }
+}
+
 KernelTable scalar_table() {
   KernelTable t;
   t.name = "scalar";
@@ -33,6 +61,7 @@ KernelTable scalar_table() {
   t.axpy_f32 = axpy_f32_ref;
   t.axpy_f16 = axpy_f16_ref;
   t.dot_f16_f32 = dot_f16_f32_ref;
+  t.quantize_act = quantize_act_ref;
   return t;
 }
 
@@ -47,6 +76,10 @@ KernelTable layer(const KernelTable& base, const KernelTable* over) {
   if (over->axpy_f32 != nullptr) t.axpy_f32 = over->axpy_f32;
   if (over->axpy_f16 != nullptr) t.axpy_f16 = over->axpy_f16;
   if (over->dot_f16_f32 != nullptr) t.dot_f16_f32 = over->dot_f16_f32;
+  if (over->quantize_act != nullptr) t.quantize_act = over->quantize_act;
+  for (int i = 0; i < kNumQuantTypes; ++i) {
+    if (over->act_dot[i] != nullptr) t.act_dot[i] = over->act_dot[i];
+  }
   return t;
 }
 
@@ -103,6 +136,24 @@ std::atomic<int>& active_level() {
 
 }  // namespace
 
+namespace {
+constexpr size_t round_up32(size_t v) { return (v + 31) / 32 * 32; }
+}  // namespace
+
+size_t act_q8_bytes(int64_t n) {
+  const size_t nb = static_cast<size_t>(n / QK8_0);
+  return round_up32(nb * sizeof(block_q8_0)) + 2 * round_up32(nb * sizeof(float)) + nb * QK8_0;
+}
+
+ActQ8 act_q8_view(const std::byte* row, int64_t n) {
+  const size_t nb = static_cast<size_t>(n / QK8_0);
+  const std::byte* d = row + round_up32(nb * sizeof(block_q8_0));
+  const std::byte* sum = d + round_up32(nb * sizeof(float));
+  const std::byte* pairs = sum + round_up32(nb * sizeof(int32_t));
+  return ActQ8{reinterpret_cast<const block_q8_0*>(row), reinterpret_cast<const float*>(d),
+               reinterpret_cast<const int32_t*>(sum), reinterpret_cast<const int8_t*>(pairs)};
+}
+
 const char* simd_level_name(SimdLevel level) {
   switch (level) {
     case SimdLevel::scalar: return "scalar";
@@ -123,6 +174,14 @@ int quant_type_index(QuantType t) {
   }
   MECLLM_CHECK(false, "QuantType {} is not a supported type", static_cast<int32_t>(t));
   return 0;
+}
+
+bool prepared_act_enabled() {
+  static const bool enabled = [] {
+    const char* env = std::getenv("MECLLM_PREPARED_ACT");
+    return env == nullptr || std::string_view(env) != "off";
+  }();
+  return enabled;
 }
 
 SimdLevel detect_simd_level() { return tables().detected; }

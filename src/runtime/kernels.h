@@ -6,9 +6,11 @@
 // nothing else in the library is, so it runs on any x86-64 (and other) CPU.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "runtime/quant.h"
+#include "runtime/quant_blocks.h"
 
 namespace mecllm::runtime {
 
@@ -23,12 +25,36 @@ inline constexpr int kNumQuantTypes = 6;
 // Dense index 0..5 of a QuantType (for tables indexed by type).
 int quant_type_index(QuantType t);
 
+// An activation row quantised once per matrix-vector product for the block types, so the cost of
+// preparing it is shared by every weight row. Besides the Q8_0 blocks (the vec_dot input) it keeps
+// per 32-block the scale as a float and the sum of the quants (the Q4_0 kernel subtracts 8 * sum
+// instead of re-centring every nibble; Q4_K's mins multiply it), and the quants re-ordered by pairs
+// of blocks as [b0 0..15 | b1 0..15 | b0 16..31 | b1 16..31], which is the order in which one
+// 256-bit load of two Q4_0 blocks' nibbles unpacks. A trailing odd block has no pair.
+struct ActQ8 {
+  const block_q8_0* q = nullptr;
+  const float* d = nullptr;
+  const int32_t* sum = nullptr;
+  const int8_t* pairs = nullptr;
+};
+// Bytes one prepared row of n values occupies (n a multiple of 32), and the view of such a row.
+size_t act_q8_bytes(int64_t n);
+ActQ8 act_q8_view(const std::byte* row, int64_t n);
+
+// Writes the prepared row of x (n values, a multiple of 32) at `row` (act_q8_bytes(n) bytes).
+using QuantizeActFn = void (*)(const float* x, std::byte* row, int64_t n);
+// Weight row x (n values of one block type) . prepared activation y.
+using ActDotFn = float (*)(const void* x, const ActQ8& y, int64_t n);
+
 struct KernelTable {
   const char* name = "";
   VecDotFn vec_dot[kNumQuantTypes] = {};  // by quant_type_index; nullptr: not at this level
   AxpyF32Fn axpy_f32 = nullptr;
   AxpyF16Fn axpy_f16 = nullptr;
   VecDotFn dot_f16_f32 = nullptr;  // binary16 row . float row (attention scores on an F16 cache)
+  QuantizeActFn quantize_act = nullptr;
+  // by quant_type_index, block types only; the scalar level reads y.q with traits(type).vec_dot
+  ActDotFn act_dot[kNumQuantTypes] = {};
 };
 
 // The highest level this CPU supports and this build compiled.
@@ -38,6 +64,11 @@ SimdLevel detect_simd_level();
 SimdLevel active_simd_level();
 // Requests a level; clamps to what the CPU supports and returns the level actually set.
 SimdLevel set_simd_level(SimdLevel level);
+
+// Whether the engine uses the prepared-activation kernels (act_dot); the environment variable
+// MECLLM_PREPARED_ACT=off turns them off (read once), so a benchmark can time the per-row vec_dot
+// kernels they replaced in the same conditions.
+bool prepared_act_enabled();
 
 // The complete table for `level` (clamped to the CPU), every entry filled by fallback.
 const KernelTable& kernel_table(SimdLevel level);

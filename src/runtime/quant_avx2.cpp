@@ -11,6 +11,8 @@
 
 #include <immintrin.h>
 
+#include <cstring>
+
 #include "runtime/quant_blocks.h"
 
 namespace mecllm::runtime {
@@ -192,6 +194,194 @@ float dot_q4_K(const void* vx, const void* vy, int64_t n) {
   return hsum(_mm256_sub_ps(acc, accm));
 }
 
+// ---- kernels on a prepared activation (ActQ8) ------------------------------------------------
+
+inline int32_t hsum_i32(__m256i v) {
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(1, 0, 3, 2)));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
+  return _mm_cvtsi128_si32(s);
+}
+
+// Round half away from zero, as std::round: trunc(v) plus sign(v) where |v - trunc(v)| >= 0.5
+// (v - trunc(v) is exact, so this equals the reference bit for bit; _mm256_round_ps's
+// nearest mode would round ties to even).
+inline __m256 round_away(__m256 v) {
+  const __m256 t = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+  const __m256 sign = _mm256_and_ps(v, _mm256_set1_ps(-0.0f));
+  const __m256 frac = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), _mm256_sub_ps(v, t));
+  const __m256 step = _mm256_or_ps(sign, _mm256_set1_ps(1.0f));
+  return _mm256_add_ps(t, _mm256_and_ps(_mm256_cmp_ps(frac, _mm256_set1_ps(0.5f), _CMP_GE_OQ), step));
+}
+
+// The lanes of the byte pack below come out as [a0-3 b0-3 c0-3 d0-3 | a4-7 b4-7 c4-7 d4-7] (in
+// 4-byte groups); this permutation restores a0-7 b0-7 c0-7 d0-7. The same index turns the lanes
+// [b0 b2 b4 b6 | b1 b3 b5 b7] of the pairwise reduction back into b0..b7.
+inline __m256i natural_order() { return _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7); }
+
+// Quantises one 32-block as quantize_row_q8_0_ref does and returns the sum of its quants.
+inline int32_t quantize_block_q8_0(const float* x, block_q8_0* y) {
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  __m256 v[4];
+  __m256 amax = _mm256_setzero_ps();
+  for (int i = 0; i < 4; ++i) {
+    v[i] = _mm256_loadu_ps(x + 8 * i);
+    amax = _mm256_max_ps(amax, _mm256_andnot_ps(sign, v[i]));
+  }
+  __m128 m = _mm_max_ps(_mm256_castps256_ps128(amax), _mm256_extractf128_ps(amax, 1));
+  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+  m = _mm_max_ss(m, _mm_movehdup_ps(m));
+  const float d = _mm_cvtss_f32(m) / 127.0f;
+  const float id = d != 0.0f ? 1.0f / d : 0.0f;
+  y->d = static_cast<uint16_t>(_cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT));
+  const __m256 vid = _mm256_set1_ps(id);
+  __m256i q[4];
+  for (int i = 0; i < 4; ++i) q[i] = _mm256_cvtps_epi32(round_away(_mm256_mul_ps(v[i], vid)));
+  const __m256i sum = _mm256_add_epi32(_mm256_add_epi32(q[0], q[1]), _mm256_add_epi32(q[2], q[3]));
+  const __m256i packed = _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3]));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(y->qs), _mm256_permutevar8x32_epi32(packed, natural_order()));
+  return hsum_i32(sum);
+}
+
+void quantize_act(const float* x, std::byte* row, int64_t n) {
+  const ActQ8 a = act_q8_view(row, n);
+  auto* q = const_cast<block_q8_0*>(a.q);
+  auto* d = const_cast<float*>(a.d);
+  auto* sum = const_cast<int32_t*>(a.sum);
+  auto* pairs = const_cast<int8_t*>(a.pairs);
+  const int64_t nb = n / QK8_0;
+  for (int64_t b = 0; b < nb; ++b) {
+    sum[b] = quantize_block_q8_0(x + b * QK8_0, q + b);
+    d[b] = half(q[b].d);
+  }
+  for (int64_t b = 0; b + 1 < nb; b += 2) {
+    const __m256i q0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q[b].qs));
+    const __m256i q1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q[b + 1].qs));
+    auto* p = reinterpret_cast<__m256i*>(pairs + b * QK8_0);
+    _mm256_storeu_si256(p, _mm256_permute2x128_si256(q0, q1, 0x20));
+    _mm256_storeu_si256(p + 1, _mm256_permute2x128_si256(q0, q1, 0x31));
+  }
+}
+
+// The eight fp16 scales `d` of eight consecutive blocks (any block struct with `d` first) as floats.
+template <typename Block>
+inline __m256 scales8(const Block* x) {
+  return _mm256_cvtph_ps(_mm_setr_epi16(static_cast<int16_t>(x[0].d), static_cast<int16_t>(x[1].d),
+                                        static_cast<int16_t>(x[2].d), static_cast<int16_t>(x[3].d),
+                                        static_cast<int16_t>(x[4].d), static_cast<int16_t>(x[5].d),
+                                        static_cast<int16_t>(x[6].d), static_cast<int16_t>(x[7].d)));
+}
+
+// Per-lane int32 sums of four vectors, two blocks each (lanes 0-3 block 2p, 4-7 block 2p+1), as
+// one vector of the eight block sums in block order.
+inline __m256i block_sums8(__m256i v0, __m256i v1, __m256i v2, __m256i v3) {
+  const __m256i h = _mm256_hadd_epi32(_mm256_hadd_epi32(v0, v1), _mm256_hadd_epi32(v2, v3));
+  return _mm256_permutevar8x32_epi32(h, natural_order());
+}
+
+// Q4_0: eight blocks per step. Two blocks' nibbles come in with one 256-bit load and meet the
+// pair-ordered activation; the unsigned nibbles q (0..15) multiply directly (maddubs: unsigned by
+// signed, pair sums <= 2 * 15 * 127, two of them still fit int16), and sum((q - 8) y) is
+// completed per block as sum(q y) - 8 sum(y) with the prepared sums.
+float act_dot_q4_0(const void* vx, const ActQ8& y, int64_t n) {
+  const block_q4_0* x = static_cast<const block_q4_0*>(vx);
+  const __m256i low4 = _mm256_set1_epi8(0x0F);
+  const __m256i ones16 = _mm256_set1_epi16(1);
+  const int64_t nb = n / QK4_0;
+  __m256 acc = _mm256_setzero_ps();
+  int64_t b = 0;
+  for (; b + 8 <= nb; b += 8) {
+    __m256i v[4];
+    for (int p = 0; p < 4; ++p) {
+      const block_q4_0* x0 = x + b + 2 * p;
+      const __m256i raw = _mm256_loadu2_m128i(reinterpret_cast<const __m128i*>(x0[1].qs),
+                                              reinterpret_cast<const __m128i*>(x0[0].qs));
+      const __m256i lo = _mm256_and_si256(raw, low4);
+      const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), low4);
+      const int8_t* yp = y.pairs + (b + 2 * p) * QK8_0;
+      const __m256i s16 = _mm256_add_epi16(
+          _mm256_maddubs_epi16(lo, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(yp))),
+          _mm256_maddubs_epi16(hi, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(yp + 32))));
+      v[p] = _mm256_madd_epi16(s16, ones16);
+    }
+    const __m256i sums = _mm256_sub_epi32(block_sums8(v[0], v[1], v[2], v[3]),
+                                          _mm256_slli_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(y.sum + b)), 3));
+    const __m256 scale = _mm256_mul_ps(scales8(x + b), _mm256_loadu_ps(y.d + b));
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), scale, acc);
+  }
+  float s = hsum(acc);
+  for (; b < nb; ++b) {  // the last n / 32 % 8 blocks, one at a time
+    const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[b].qs));
+    const __m256i q = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(raw, 4), raw), low4);
+    const __m256i p = _mm256_madd_epi16(
+        _mm256_maddubs_epi16(q, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y.q[b].qs))), ones16);
+    s += static_cast<float>(hsum_i32(p) - 8 * y.sum[b]) * (half(x[b].d) * y.d[b]);
+  }
+  return s;
+}
+
+// Q8_0: eight blocks per step, the per-block integer dots reduced together and scaled once.
+float act_dot_q8_0(const void* vx, const ActQ8& y, int64_t n) {
+  const block_q8_0* x = static_cast<const block_q8_0*>(vx);
+  const int64_t nb = n / QK8_0;
+  __m256 acc = _mm256_setzero_ps();
+  int64_t b = 0;
+  auto block_dot = [&](int64_t i) {
+    return dot_i8x32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i].qs)),
+                     _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y.q[i].qs)));
+  };
+  for (; b + 8 <= nb; b += 8) {
+    // lanes 0-3 of the pair vector from block b+2p, lanes 4-7 from b+2p+1 (as block_sums8 wants)
+    __m256i v[4];
+    for (int p = 0; p < 4; ++p) {
+      const __m256i d0 = block_dot(b + 2 * p), d1 = block_dot(b + 2 * p + 1);
+      v[p] = _mm256_add_epi32(_mm256_permute2x128_si256(d0, d1, 0x20), _mm256_permute2x128_si256(d0, d1, 0x31));
+    }
+    const __m256 scale = _mm256_mul_ps(scales8(x + b), _mm256_loadu_ps(y.d + b));
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(block_sums8(v[0], v[1], v[2], v[3])), scale, acc);
+  }
+  float s = hsum(acc);
+  for (; b < nb; ++b) s += static_cast<float>(hsum_i32(block_dot(b))) * (half(x[b].d) * y.d[b]);
+  return s;
+}
+
+// Q4_K: per super-block the eight sub-block dots are reduced to one vector, then scaled by
+// d * sc_j * dy_j; the mins term dmin * m_j * dy_j * sum_j uses the prepared sums.
+float act_dot_q4_K(const void* vx, const ActQ8& y, int64_t n) {
+  const block_q4_K* x = static_cast<const block_q4_K*>(vx);
+  const __m256i low4 = _mm256_set1_epi8(0x0F);
+  const __m256i ones16 = _mm256_set1_epi16(1);
+  __m256 acc = _mm256_setzero_ps(), accm = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / QK_K; ++b) {
+    const int64_t j0 = b * (QK_K / QK8_0);
+    __m256i v[8];
+    for (int p = 0; p < 4; ++p) {
+      const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs + 32 * p));
+      const __m256i y0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y.q[j0 + 2 * p].qs));
+      const __m256i y1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y.q[j0 + 2 * p + 1].qs));
+      v[2 * p] = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_and_si256(raw, low4), y0), ones16);
+      v[2 * p + 1] = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(raw, 4), low4), y1), ones16);
+    }
+    // two hadd levels leave [s0lo s1lo s2lo s3lo | s0hi s1hi s2hi s3hi] per four vectors
+    const __m256i h0 = _mm256_hadd_epi32(_mm256_hadd_epi32(v[0], v[1]), _mm256_hadd_epi32(v[2], v[3]));
+    const __m256i h1 = _mm256_hadd_epi32(_mm256_hadd_epi32(v[4], v[5]), _mm256_hadd_epi32(v[6], v[7]));
+    const __m256i sums = _mm256_add_epi32(_mm256_permute2x128_si256(h0, h1, 0x20), _mm256_permute2x128_si256(h0, h1, 0x31));
+    // the 6-bit scales and mins (layout in get_scale_min_k4), unpacked four at a time
+    uint32_t u[3];
+    std::memcpy(u, x[b].scales, sizeof u);
+    const uint32_t sc03 = u[0] & 0x3f3f3f3fu, m03 = u[1] & 0x3f3f3f3fu;
+    const uint32_t sc47 = (u[2] & 0x0f0f0f0fu) | ((u[0] >> 2) & 0x30303030u);
+    const uint32_t m47 = ((u[2] >> 4) & 0x0f0f0f0fu) | ((u[1] >> 2) & 0x30303030u);
+    const __m256 sc = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_setr_epi32(static_cast<int>(sc03), static_cast<int>(sc47), 0, 0)));
+    const __m256 mn = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_setr_epi32(static_cast<int>(m03), static_cast<int>(m47), 0, 0)));
+    const __m256 dy = _mm256_loadu_ps(y.d + j0);
+    const __m256 ysum = _mm256_cvtepi32_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(y.sum + j0)));
+    acc = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(sums), _mm256_mul_ps(sc, dy)), _mm256_set1_ps(half(x[b].d)), acc);
+    accm = _mm256_fmadd_ps(_mm256_mul_ps(ysum, _mm256_mul_ps(mn, dy)), _mm256_set1_ps(half(x[b].dmin)), accm);
+  }
+  return hsum(_mm256_sub_ps(acc, accm));
+}
+
 void axpy_f32(float a, const float* x, float* y, int64_t n) {
   const __m256 va = _mm256_set1_ps(a);
   int64_t i = 0;
@@ -211,7 +401,9 @@ void axpy_f16(float a, const uint16_t* x, float* y, int64_t n) {
 
 // Constant-initialised (no code runs at start-up, so nothing AVX2 executes before the CPU check).
 // vec_dot order follows quant_type_index: F32, F16, Q4_0, Q8_0, Q4_K, BF16.
-constexpr KernelTable kTable{"avx2", {dot_f32, dot_f16, dot_q4_0, dot_q8_0, dot_q4_K, dot_bf16}, axpy_f32, axpy_f16, dot_f16};
+constexpr KernelTable kTable{"avx2",  {dot_f32, dot_f16, dot_q4_0, dot_q8_0, dot_q4_K, dot_bf16},
+                             axpy_f32, axpy_f16, dot_f16, quantize_act,
+                             {nullptr, nullptr, act_dot_q4_0, act_dot_q8_0, act_dot_q4_K, nullptr}};
 
 }  // namespace
 

@@ -125,7 +125,7 @@ Transformer::Transformer(ModelFile file, const LoadOptions& opt)
   s_.att.assign(static_cast<size_t>(pool_->size()) * context_, 0.0f);
   s_.logits.assign(static_cast<size_t>(B) * c.vocab_size, 0.0f);
   // Q8_0 needs whole 32-blocks; a row that is not a multiple of 32 only ever meets float types.
-  s_.act_q.resize(static_cast<size_t>(B) * (wide / QK8_0 + 1) * sizeof(block_q8_0));
+  s_.act_q.resize(static_cast<size_t>(B) * act_q8_bytes(static_cast<int64_t>(wide / QK8_0 + 1) * QK8_0));
 
   // RoPE: pair i of a head turns by pos * theta^(-2i / head_size), computed as llama2.c does.
   inv_freq_.resize(static_cast<size_t>(hs / 2));
@@ -223,13 +223,15 @@ struct MatmulJob {
 };
 
 // Runs several products in one parallel step (e.g. q, k and v of one input): the rows of all
-// jobs form one range split evenly over the threads. Inputs are converted once per job to the
-// weights' vec_dot_type (Q8_0 for the block types).
+// jobs form one range split evenly over the threads. For the block types the input is prepared
+// once per step (Q8_0 blocks plus what the SIMD kernels read, kernels.h ActQ8); a level without a
+// prepared-activation kernel for the type reads its Q8_0 blocks with vec_dot.
 void matmul(ThreadPool& pool, std::span<const MatmulJob> jobs, int n_tok, std::vector<std::byte>& act_q) {
   struct Prepared {
-    const std::byte* act;
-    size_t act_stride;  // bytes between tokens
-    VecDotFn dot;
+    VecDotFn dot = nullptr;     // float types, or a block type without act_dot
+    ActDotFn act_dot = nullptr;
+    const std::byte* act = nullptr;
+    size_t act_stride = 0;  // bytes between tokens
   };
   std::vector<Prepared> prep(jobs.size());
   const KernelTable& k = kernels();
@@ -238,26 +240,28 @@ void matmul(ThreadPool& pool, std::span<const MatmulJob> jobs, int n_tok, std::v
   for (size_t j = 0; j < jobs.size(); ++j) {
     const MatmulJob& job = jobs[j];
     const QuantTraits& tr = traits(job.w->type);
-    prep[j].dot = k.vec_dot[quant_type_index(job.w->type)];
+    const int ti = quant_type_index(job.w->type);
     if (tr.vec_dot_type == QuantType::F32) {
+      prep[j].dot = k.vec_dot[ti];
       prep[j].act = reinterpret_cast<const std::byte*>(job.in);
       prep[j].act_stride = static_cast<size_t>(job.in_stride) * sizeof(float);
-    } else {
-      MECLLM_CHECK(tr.vec_dot_type == QuantType::Q8_0, "vec_dot_type {}", quant_type_name(tr.vec_dot_type));
-      // Jobs of one step share their input; quantise it once.
-      if (quantized_in != job.in) {
-        MECLLM_CHECK(quantized_in == nullptr, "one quantised input per matmul step");
-        q_stride = row_size(QuantType::Q8_0, job.w->cols);
-        MECLLM_CHECK(q_stride * static_cast<size_t>(n_tok) <= act_q.size(), "act_q too small");
-        for (int t = 0; t < n_tok; ++t) {
-          quantize_row_q8_0_ref(job.in + static_cast<size_t>(t) * job.in_stride,
-                                reinterpret_cast<block_q8_0*>(act_q.data() + t * q_stride), job.w->cols);
-        }
-        quantized_in = job.in;
-      }
-      prep[j].act = act_q.data();
-      prep[j].act_stride = q_stride;
+      continue;
     }
+    MECLLM_CHECK(tr.vec_dot_type == QuantType::Q8_0, "vec_dot_type {}", quant_type_name(tr.vec_dot_type));
+    // Jobs of one step share their input; prepare it once.
+    if (quantized_in != job.in) {
+      MECLLM_CHECK(quantized_in == nullptr, "one quantised input per matmul step");
+      q_stride = act_q8_bytes(job.w->cols);
+      MECLLM_CHECK(q_stride * static_cast<size_t>(n_tok) <= act_q.size(), "act_q too small");
+      for (int t = 0; t < n_tok; ++t) {
+        k.quantize_act(job.in + static_cast<size_t>(t) * job.in_stride, act_q.data() + t * q_stride, job.w->cols);
+      }
+      quantized_in = job.in;
+    }
+    prep[j].act_dot = prepared_act_enabled() ? k.act_dot[ti] : nullptr;
+    prep[j].dot = k.vec_dot[ti];
+    prep[j].act = act_q.data();
+    prep[j].act_stride = q_stride;
   }
   int64_t total_rows = 0, work = 0;
   for (const MatmulJob& job : jobs) {
@@ -271,13 +275,15 @@ void matmul(ThreadPool& pool, std::span<const MatmulJob> jobs, int n_tok, std::v
     int64_t base = 0;
     for (size_t j = 0; j < jobs.size() && begin < end; ++j) {
       const MatmulJob& job = jobs[j];
-      const int64_t rows = job.w->rows;
+      const Prepared& p = prep[j];
+      const int64_t rows = job.w->rows, cols = job.w->cols;
       const int64_t r0 = std::max<int64_t>(begin - base, 0), r1 = std::min<int64_t>(end - base, rows);
       for (int64_t r = r0; r < r1; ++r) {
         const std::byte* wrow = job.w->data + static_cast<size_t>(r) * job.w->row_bytes;
         for (int t = 0; t < n_tok; ++t) {
+          const std::byte* act = p.act + static_cast<size_t>(t) * p.act_stride;
           job.out[static_cast<size_t>(t) * job.out_stride + r] =
-              prep[j].dot(wrow, prep[j].act + static_cast<size_t>(t) * prep[j].act_stride, job.w->cols);
+              p.act_dot != nullptr ? p.act_dot(wrow, act_q8_view(act, cols), cols) : p.dot(wrow, act, cols);
         }
       }
       base += rows;

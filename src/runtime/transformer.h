@@ -83,7 +83,7 @@ struct RunState {
   std::vector<float> hb2;     // (batch, hidden_dim) up
   std::vector<float> att;     // (n_threads, context) attention scores, one row per thread
   std::vector<float> logits;  // (batch or 1, vocab)
-  std::vector<std::byte> act_q;  // (batch, row_size(Q8_0, max(dim, q_dim, hidden_dim))) quantised input
+  std::vector<std::byte> act_q;  // (batch, act_q8_bytes(max(dim, q_dim, hidden_dim))) prepared input
 };
 
 class Transformer {

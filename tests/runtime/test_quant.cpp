@@ -293,6 +293,91 @@ TEST(Quant, simd_kernels_equal_scalar_on_ragged_sizes) {
   if (levels_checked == 0) GTEST_SKIP() << "no SIMD level on this CPU; only the scalar kernels exist";
 }
 
+namespace {
+
+// A prepared activation (kernels.h ActQ8) of x by `level`'s quantize_act.
+std::vector<std::byte> prepare(const KernelTable& k, const std::vector<float>& x) {
+  std::vector<std::byte> row(act_q8_bytes(static_cast<int64_t>(x.size())));
+  k.quantize_act(x.data(), row.data(), static_cast<int64_t>(x.size()));
+  return row;
+}
+
+// SIMD levels this CPU runs, above scalar.
+std::vector<SimdLevel> simd_levels() {
+  std::vector<SimdLevel> out;
+  for (SimdLevel level : {SimdLevel::avx2, SimdLevel::avx512}) {
+    if (static_cast<int>(level) <= static_cast<int>(detect_simd_level())) out.push_back(level);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST(Quant, prepared_activation_is_the_reference_q8_0_with_sums_and_pair_order) {
+  // block 0 holds exact ties (amax 127 gives d = 1, so 2.5 and -3.5 must round away from zero),
+  // block 1 is all zeros (d = 0), the rest normal values; 5 blocks leave an unpaired last one.
+  std::vector<float> x = normal_values(5 * QK8_0, 11);
+  for (int j = 0; j < QK8_0; ++j) x[static_cast<size_t>(j)] = static_cast<float>(j % 7) - 3.5f;
+  x[0] = 127.0f;
+  x[1] = 2.5f;
+  for (int j = QK8_0; j < 2 * QK8_0; ++j) x[static_cast<size_t>(j)] = 0.0f;
+  const int64_t n = static_cast<int64_t>(x.size()), nb = n / QK8_0;
+  const auto ref_row = prepare(kernel_table(SimdLevel::scalar), x);
+  const ActQ8 ref = act_q8_view(ref_row.data(), n);
+  const auto blocks = quantize(QuantType::Q8_0, x);
+  ASSERT_EQ(std::memcmp(ref.q, blocks.data(), blocks.size()), 0);
+  EXPECT_EQ(ref.q[0].qs[1], 3);
+  EXPECT_EQ(ref.q[0].qs[0 + 4], 1);  // 4 % 7 - 3.5 = 0.5 rounds to 1
+  for (int64_t b = 0; b < nb; ++b) {
+    int32_t sum = 0;
+    for (int j = 0; j < QK8_0; ++j) sum += ref.q[b].qs[j];
+    EXPECT_EQ(ref.sum[b], sum);
+    EXPECT_EQ(ref.d[b], fp16_to_fp32(ref.q[b].d));
+  }
+  EXPECT_EQ(ref.pairs[0], ref.q[0].qs[0]);
+  EXPECT_EQ(ref.pairs[16], ref.q[1].qs[0]);
+  EXPECT_EQ(ref.pairs[32], ref.q[0].qs[16]);
+  EXPECT_EQ(ref.pairs[QK8_0 * 2 + 63], ref.q[3].qs[31]);
+  for (SimdLevel level : simd_levels()) {
+    const auto row = prepare(kernel_table(level), x);
+    const ActQ8 a = act_q8_view(row.data(), n);
+    EXPECT_EQ(std::memcmp(a.q, ref.q, static_cast<size_t>(nb) * sizeof(block_q8_0)), 0) << simd_level_name(level);
+    EXPECT_EQ(std::memcmp(a.d, ref.d, static_cast<size_t>(nb) * sizeof(float)), 0) << simd_level_name(level);
+    EXPECT_EQ(std::memcmp(a.sum, ref.sum, static_cast<size_t>(nb) * sizeof(int32_t)), 0) << simd_level_name(level);
+    EXPECT_EQ(std::memcmp(a.pairs, ref.pairs, static_cast<size_t>(nb / 2 * 2 * QK8_0)), 0) << simd_level_name(level);
+  }
+}
+
+TEST(Quant, prepared_activation_kernels_equal_scalar_on_ragged_sizes) {
+  const KernelTable& ref = kernel_table(SimdLevel::scalar);
+  int kernels_checked = 0;
+  for (SimdLevel level : simd_levels()) {
+    const KernelTable& k = kernel_table(level);
+    for (QuantType t : {QuantType::Q4_0, QuantType::Q8_0, QuantType::Q4_K}) {
+      const int ti = quant_type_index(t);
+      if (k.act_dot[ti] == nullptr) continue;
+      ++kernels_checked;
+      // block counts around the kernels' 8-block steps and their tails
+      for (int64_t blocks : {1, 2, 3, 7, 8, 9, 15, 16, 17, 25}) {
+        const int64_t n = blocks * traits(t).block_size;
+        if (t == QuantType::Q4_K && blocks > 3) continue;  // 256-value blocks: 1..3 cover it
+        const auto x = normal_values(n, 500 + static_cast<uint64_t>(n));
+        const auto y = normal_values(n, 600 + static_cast<uint64_t>(n));
+        const auto qx = quantize(t, x);
+        const auto row = prepare(k, y);
+        const ActQ8 a = act_q8_view(row.data(), n);
+        const double want = ref.vec_dot[ti](qx.data(), a.q, n);
+        const double got = k.act_dot[ti](qx.data(), a, n);
+        double mag = 0;
+        for (int64_t i = 0; i < n; ++i) mag += std::fabs(x[static_cast<size_t>(i)] * y[static_cast<size_t>(i)]);
+        EXPECT_LE(std::fabs(got - want), kMaxSimdRelErr * mag + 1e-6)
+            << k.name << " " << traits(t).name << " n=" << n << " want " << want << " got " << got;
+      }
+    }
+  }
+  if (kernels_checked == 0) GTEST_SKIP() << "no SIMD level with prepared-activation kernels on this CPU";
+}
+
 TEST(Quant, set_simd_level_clamps_to_the_cpu) {
   const SimdLevel before = active_simd_level();
   EXPECT_EQ(set_simd_level(SimdLevel::scalar), SimdLevel::scalar);
