@@ -39,11 +39,11 @@ void bm_matvec(benchmark::State& state, QuantType type, SimdLevel level) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(wq.size()));
 }
 
-// The block types as the engine runs them: the activation prepared once (quantize_act), each
-// row dotted with the prepared-activation kernel (kernels.h ActQ8); also times the preparation.
+// The block types as the engine runs them: the activation prepared once (quantize_act), the
+// rows through the prepared-activation kernel (kernels.h act_gemv); also times the preparation.
 void bm_matvec_act(benchmark::State& state, QuantType type, SimdLevel level) {
   const KernelTable& k = kernel_table(level);
-  if (static_cast<int>(level) > static_cast<int>(detect_simd_level()) || k.act_dot[quant_type_index(type)] == nullptr) {
+  if (static_cast<int>(level) > static_cast<int>(detect_simd_level()) || k.act_gemv[quant_type_index(type)] == nullptr) {
     state.SkipWithError("no prepared-activation kernel at this SIMD level on this CPU");
     return;
   }
@@ -55,11 +55,10 @@ void bm_matvec_act(benchmark::State& state, QuantType type, SimdLevel level) {
   const size_t rb = row_size(type, cols);
   std::vector<std::byte> wq(rb * static_cast<size_t>(rows)), act(act_q8_bytes(cols));
   for (int64_t r = 0; r < rows; ++r) traits(type).from_float_ref(w.data() + r * cols, wq.data() + r * rb, cols);
-  const ActDotFn dot = k.act_dot[quant_type_index(type)];
+  const ActGemvFn gemv = k.act_gemv[quant_type_index(type)];
   for (auto _ : state) {
     k.quantize_act(x.data(), act.data(), cols);
-    const ActQ8 a = act_q8_view(act.data(), cols);
-    for (int64_t r = 0; r < rows; ++r) y[static_cast<size_t>(r)] = dot(wq.data() + r * rb, a, cols);
+    gemv(wq.data(), rb, rows, act_q8_view(act.data(), cols), cols, y.data());
     benchmark::DoNotOptimize(y.data());
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(wq.size()));

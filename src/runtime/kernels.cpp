@@ -78,7 +78,7 @@ KernelTable layer(const KernelTable& base, const KernelTable* over) {
   if (over->dot_f16_f32 != nullptr) t.dot_f16_f32 = over->dot_f16_f32;
   if (over->quantize_act != nullptr) t.quantize_act = over->quantize_act;
   for (int i = 0; i < kNumQuantTypes; ++i) {
-    if (over->act_dot[i] != nullptr) t.act_dot[i] = over->act_dot[i];
+    if (over->act_gemv[i] != nullptr) t.act_gemv[i] = over->act_gemv[i];
   }
   return t;
 }

@@ -43,8 +43,9 @@ ActQ8 act_q8_view(const std::byte* row, int64_t n);
 
 // Writes the prepared row of x (n values, a multiple of 32) at `row` (act_q8_bytes(n) bytes).
 using QuantizeActFn = void (*)(const float* x, std::byte* row, int64_t n);
-// Weight row x (n values of one block type) . prepared activation y.
-using ActDotFn = float (*)(const void* x, const ActQ8& y, int64_t n);
+// out[r] = weight row r . prepared activation y for `rows` rows of n values of one block type,
+// `row_bytes` apart. Whole row ranges per call let a kernel share work across rows.
+using ActGemvFn = void (*)(const std::byte* w, size_t row_bytes, int64_t rows, const ActQ8& y, int64_t n, float* out);
 
 struct KernelTable {
   const char* name = "";
@@ -53,8 +54,8 @@ struct KernelTable {
   AxpyF16Fn axpy_f16 = nullptr;
   VecDotFn dot_f16_f32 = nullptr;  // binary16 row . float row (attention scores on an F16 cache)
   QuantizeActFn quantize_act = nullptr;
-  // by quant_type_index, block types only; the scalar level reads y.q with traits(type).vec_dot
-  ActDotFn act_dot[kNumQuantTypes] = {};
+  // by quant_type_index, block types only; nullptr (the scalar level): vec_dot on y.q per row
+  ActGemvFn act_gemv[kNumQuantTypes] = {};
 };
 
 // The highest level this CPU supports and this build compiled.
@@ -65,7 +66,7 @@ SimdLevel active_simd_level();
 // Requests a level; clamps to what the CPU supports and returns the level actually set.
 SimdLevel set_simd_level(SimdLevel level);
 
-// Whether the engine uses the prepared-activation kernels (act_dot); the environment variable
+// Whether the engine uses the prepared-activation kernels (act_gemv); the environment variable
 // MECLLM_PREPARED_ACT=off turns them off (read once), so a benchmark can time the per-row vec_dot
 // kernels they replaced in the same conditions.
 bool prepared_act_enabled();

@@ -263,13 +263,16 @@ void quantize_act(const float* x, std::byte* row, int64_t n) {
   }
 }
 
-// The eight fp16 scales `d` of eight consecutive blocks (any block struct with `d` first) as floats.
+// The eight fp16 scales `d` of eight consecutive blocks (any block struct with `d` first) as
+// floats. The halves are gathered in general registers (four per 64-bit word), which keeps the
+// vector shuffle ports, the kernels' bottleneck, free.
 template <typename Block>
 inline __m256 scales8(const Block* x) {
-  return _mm256_cvtph_ps(_mm_setr_epi16(static_cast<int16_t>(x[0].d), static_cast<int16_t>(x[1].d),
-                                        static_cast<int16_t>(x[2].d), static_cast<int16_t>(x[3].d),
-                                        static_cast<int16_t>(x[4].d), static_cast<int16_t>(x[5].d),
-                                        static_cast<int16_t>(x[6].d), static_cast<int16_t>(x[7].d)));
+  auto four = [](const Block* b) {
+    return static_cast<int64_t>(b[0].d | static_cast<uint64_t>(b[1].d) << 16 | static_cast<uint64_t>(b[2].d) << 32 |
+                                static_cast<uint64_t>(b[3].d) << 48);
+  };
+  return _mm256_cvtph_ps(_mm_set_epi64x(four(x + 4), four(x)));
 }
 
 // Per-lane int32 sums of four vectors, two blocks each (lanes 0-3 block 2p, 4-7 block 2p+1), as
@@ -279,107 +282,146 @@ inline __m256i block_sums8(__m256i v0, __m256i v1, __m256i v2, __m256i v3) {
   return _mm256_permutevar8x32_epi32(h, natural_order());
 }
 
+// Each block type below gives `acc`, the dot product of one weight row with the prepared
+// activation as eight float lanes still to be added, over the whole 8-block (Q4_K: 256-block)
+// steps, and `tail`, the remaining blocks' part as a float (0 when there are none).
+
 // Q4_0: eight blocks per step. Two blocks' nibbles come in with one 256-bit load and meet the
 // pair-ordered activation; the unsigned nibbles q (0..15) multiply directly (maddubs: unsigned by
 // signed, pair sums <= 2 * 15 * 127, two of them still fit int16), and sum((q - 8) y) is
 // completed per block as sum(q y) - 8 sum(y) with the prepared sums.
-float act_dot_q4_0(const void* vx, const ActQ8& y, int64_t n) {
-  const block_q4_0* x = static_cast<const block_q4_0*>(vx);
-  const __m256i low4 = _mm256_set1_epi8(0x0F);
-  const __m256i ones16 = _mm256_set1_epi16(1);
-  const int64_t nb = n / QK4_0;
-  __m256 acc = _mm256_setzero_ps();
-  int64_t b = 0;
-  for (; b + 8 <= nb; b += 8) {
-    __m256i v[4];
-    for (int p = 0; p < 4; ++p) {
-      const block_q4_0* x0 = x + b + 2 * p;
-      const __m256i raw = _mm256_loadu2_m128i(reinterpret_cast<const __m128i*>(x0[1].qs),
-                                              reinterpret_cast<const __m128i*>(x0[0].qs));
-      const __m256i lo = _mm256_and_si256(raw, low4);
-      const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), low4);
-      const int8_t* yp = y.pairs + (b + 2 * p) * QK8_0;
-      const __m256i s16 = _mm256_add_epi16(
-          _mm256_maddubs_epi16(lo, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(yp))),
-          _mm256_maddubs_epi16(hi, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(yp + 32))));
-      v[p] = _mm256_madd_epi16(s16, ones16);
+struct Q4_0Rows {
+  static __m256 acc(const std::byte* row, const ActQ8& y, int64_t n) {
+    const block_q4_0* x = reinterpret_cast<const block_q4_0*>(row);
+    const __m256i low4 = _mm256_set1_epi8(0x0F);
+    const __m256i ones16 = _mm256_set1_epi16(1);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b + 8 <= n / QK4_0; b += 8) {
+      __m256i v[4];
+      for (int p = 0; p < 4; ++p) {
+        const block_q4_0* x0 = x + b + 2 * p;
+        const __m256i raw = _mm256_loadu2_m128i(reinterpret_cast<const __m128i*>(x0[1].qs),
+                                                reinterpret_cast<const __m128i*>(x0[0].qs));
+        const __m256i lo = _mm256_and_si256(raw, low4);
+        const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), low4);
+        const int8_t* yp = y.pairs + (b + 2 * p) * QK8_0;
+        const __m256i s16 = _mm256_add_epi16(
+            _mm256_maddubs_epi16(lo, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(yp))),
+            _mm256_maddubs_epi16(hi, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(yp + 32))));
+        v[p] = _mm256_madd_epi16(s16, ones16);
+      }
+      const __m256i ysum8 = _mm256_slli_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(y.sum + b)), 3);
+      const __m256i sums = _mm256_sub_epi32(block_sums8(v[0], v[1], v[2], v[3]), ysum8);
+      const __m256 scale = _mm256_mul_ps(scales8(x + b), _mm256_loadu_ps(y.d + b));
+      acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), scale, acc);
     }
-    const __m256i sums = _mm256_sub_epi32(block_sums8(v[0], v[1], v[2], v[3]),
-                                          _mm256_slli_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(y.sum + b)), 3));
-    const __m256 scale = _mm256_mul_ps(scales8(x + b), _mm256_loadu_ps(y.d + b));
-    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), scale, acc);
+    return acc;
   }
-  float s = hsum(acc);
-  for (; b < nb; ++b) {  // the last n / 32 % 8 blocks, one at a time
-    const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[b].qs));
-    const __m256i q = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(raw, 4), raw), low4);
-    const __m256i p = _mm256_madd_epi16(
-        _mm256_maddubs_epi16(q, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y.q[b].qs))), ones16);
-    s += static_cast<float>(hsum_i32(p) - 8 * y.sum[b]) * (half(x[b].d) * y.d[b]);
+  static float tail(const std::byte* row, const ActQ8& y, int64_t n) {
+    const block_q4_0* x = reinterpret_cast<const block_q4_0*>(row);
+    const __m256i low4 = _mm256_set1_epi8(0x0F);
+    float s = 0.0f;
+    for (int64_t b = n / QK4_0 / 8 * 8; b < n / QK4_0; ++b) {
+      const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[b].qs));
+      const __m256i q = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(raw, 4), raw), low4);
+      const __m256i p = _mm256_madd_epi16(
+          _mm256_maddubs_epi16(q, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y.q[b].qs))), _mm256_set1_epi16(1));
+      s += static_cast<float>(hsum_i32(p) - 8 * y.sum[b]) * (half(x[b].d) * y.d[b]);
+    }
+    return s;
   }
-  return s;
-}
+};
 
 // Q8_0: eight blocks per step, the per-block integer dots reduced together and scaled once.
-float act_dot_q8_0(const void* vx, const ActQ8& y, int64_t n) {
-  const block_q8_0* x = static_cast<const block_q8_0*>(vx);
-  const int64_t nb = n / QK8_0;
-  __m256 acc = _mm256_setzero_ps();
-  int64_t b = 0;
-  auto block_dot = [&](int64_t i) {
+struct Q8_0Rows {
+  static __m256i block_dot(const block_q8_0* x, const ActQ8& y, int64_t i) {
     return dot_i8x32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i].qs)),
                      _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y.q[i].qs)));
-  };
-  for (; b + 8 <= nb; b += 8) {
-    // lanes 0-3 of the pair vector from block b+2p, lanes 4-7 from b+2p+1 (as block_sums8 wants)
-    __m256i v[4];
-    for (int p = 0; p < 4; ++p) {
-      const __m256i d0 = block_dot(b + 2 * p), d1 = block_dot(b + 2 * p + 1);
-      v[p] = _mm256_add_epi32(_mm256_permute2x128_si256(d0, d1, 0x20), _mm256_permute2x128_si256(d0, d1, 0x31));
-    }
-    const __m256 scale = _mm256_mul_ps(scales8(x + b), _mm256_loadu_ps(y.d + b));
-    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(block_sums8(v[0], v[1], v[2], v[3])), scale, acc);
   }
-  float s = hsum(acc);
-  for (; b < nb; ++b) s += static_cast<float>(hsum_i32(block_dot(b))) * (half(x[b].d) * y.d[b]);
-  return s;
-}
+  static __m256 acc(const std::byte* row, const ActQ8& y, int64_t n) {
+    const block_q8_0* x = reinterpret_cast<const block_q8_0*>(row);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b + 8 <= n / QK8_0; b += 8) {
+      // lanes 0-3 of the pair vector from block b+2p, lanes 4-7 from b+2p+1 (as block_sums8 wants)
+      __m256i v[4];
+      for (int p = 0; p < 4; ++p) {
+        const __m256i d0 = block_dot(x, y, b + 2 * p), d1 = block_dot(x, y, b + 2 * p + 1);
+        v[p] = _mm256_add_epi32(_mm256_permute2x128_si256(d0, d1, 0x20), _mm256_permute2x128_si256(d0, d1, 0x31));
+      }
+      const __m256 scale = _mm256_mul_ps(scales8(x + b), _mm256_loadu_ps(y.d + b));
+      acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(block_sums8(v[0], v[1], v[2], v[3])), scale, acc);
+    }
+    return acc;
+  }
+  static float tail(const std::byte* row, const ActQ8& y, int64_t n) {
+    const block_q8_0* x = reinterpret_cast<const block_q8_0*>(row);
+    float s = 0.0f;
+    for (int64_t b = n / QK8_0 / 8 * 8; b < n / QK8_0; ++b) {
+      s += static_cast<float>(hsum_i32(block_dot(x, y, b))) * (half(x[b].d) * y.d[b]);
+    }
+    return s;
+  }
+};
 
 // Q4_K: per super-block the eight sub-block dots are reduced to one vector, then scaled by
 // d * sc_j * dy_j; the mins term dmin * m_j * dy_j * sum_j uses the prepared sums.
-float act_dot_q4_K(const void* vx, const ActQ8& y, int64_t n) {
-  const block_q4_K* x = static_cast<const block_q4_K*>(vx);
-  const __m256i low4 = _mm256_set1_epi8(0x0F);
-  const __m256i ones16 = _mm256_set1_epi16(1);
-  __m256 acc = _mm256_setzero_ps(), accm = _mm256_setzero_ps();
-  for (int64_t b = 0; b < n / QK_K; ++b) {
-    const int64_t j0 = b * (QK_K / QK8_0);
-    __m256i v[8];
-    for (int p = 0; p < 4; ++p) {
-      const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs + 32 * p));
-      const __m256i y0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y.q[j0 + 2 * p].qs));
-      const __m256i y1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y.q[j0 + 2 * p + 1].qs));
-      v[2 * p] = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_and_si256(raw, low4), y0), ones16);
-      v[2 * p + 1] = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(raw, 4), low4), y1), ones16);
+struct Q4_KRows {
+  static __m256 acc(const std::byte* row, const ActQ8& y, int64_t n) {
+    const block_q4_K* x = reinterpret_cast<const block_q4_K*>(row);
+    const __m256i low4 = _mm256_set1_epi8(0x0F);
+    const __m256i ones16 = _mm256_set1_epi16(1);
+    __m256 acc = _mm256_setzero_ps(), accm = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n / QK_K; ++b) {
+      const int64_t j0 = b * (QK_K / QK8_0);
+      __m256i v[8];
+      for (int p = 0; p < 4; ++p) {
+        const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs + 32 * p));
+        const __m256i y0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y.q[j0 + 2 * p].qs));
+        const __m256i y1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y.q[j0 + 2 * p + 1].qs));
+        v[2 * p] = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_and_si256(raw, low4), y0), ones16);
+        v[2 * p + 1] = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(raw, 4), low4), y1), ones16);
+      }
+      // two hadd levels leave [s0lo s1lo s2lo s3lo | s0hi s1hi s2hi s3hi] per four vectors
+      const __m256i h0 = _mm256_hadd_epi32(_mm256_hadd_epi32(v[0], v[1]), _mm256_hadd_epi32(v[2], v[3]));
+      const __m256i h1 = _mm256_hadd_epi32(_mm256_hadd_epi32(v[4], v[5]), _mm256_hadd_epi32(v[6], v[7]));
+      const __m256i sums = _mm256_add_epi32(_mm256_permute2x128_si256(h0, h1, 0x20), _mm256_permute2x128_si256(h0, h1, 0x31));
+      // the 6-bit scales and mins (layout in get_scale_min_k4), unpacked four at a time
+      uint32_t u[3];
+      std::memcpy(u, x[b].scales, sizeof u);
+      const uint32_t sc03 = u[0] & 0x3f3f3f3fu, m03 = u[1] & 0x3f3f3f3fu;
+      const uint32_t sc47 = (u[2] & 0x0f0f0f0fu) | ((u[0] >> 2) & 0x30303030u);
+      const uint32_t m47 = ((u[2] >> 4) & 0x0f0f0f0fu) | ((u[1] >> 2) & 0x30303030u);
+      const __m256 sc = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_setr_epi32(static_cast<int>(sc03), static_cast<int>(sc47), 0, 0)));
+      const __m256 mn = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_setr_epi32(static_cast<int>(m03), static_cast<int>(m47), 0, 0)));
+      const __m256 dy = _mm256_loadu_ps(y.d + j0);
+      const __m256 ysum = _mm256_cvtepi32_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(y.sum + j0)));
+      acc = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(sums), _mm256_mul_ps(sc, dy)), _mm256_set1_ps(half(x[b].d)), acc);
+      accm = _mm256_fmadd_ps(_mm256_mul_ps(ysum, _mm256_mul_ps(mn, dy)), _mm256_set1_ps(half(x[b].dmin)), accm);
     }
-    // two hadd levels leave [s0lo s1lo s2lo s3lo | s0hi s1hi s2hi s3hi] per four vectors
-    const __m256i h0 = _mm256_hadd_epi32(_mm256_hadd_epi32(v[0], v[1]), _mm256_hadd_epi32(v[2], v[3]));
-    const __m256i h1 = _mm256_hadd_epi32(_mm256_hadd_epi32(v[4], v[5]), _mm256_hadd_epi32(v[6], v[7]));
-    const __m256i sums = _mm256_add_epi32(_mm256_permute2x128_si256(h0, h1, 0x20), _mm256_permute2x128_si256(h0, h1, 0x31));
-    // the 6-bit scales and mins (layout in get_scale_min_k4), unpacked four at a time
-    uint32_t u[3];
-    std::memcpy(u, x[b].scales, sizeof u);
-    const uint32_t sc03 = u[0] & 0x3f3f3f3fu, m03 = u[1] & 0x3f3f3f3fu;
-    const uint32_t sc47 = (u[2] & 0x0f0f0f0fu) | ((u[0] >> 2) & 0x30303030u);
-    const uint32_t m47 = ((u[2] >> 4) & 0x0f0f0f0fu) | ((u[1] >> 2) & 0x30303030u);
-    const __m256 sc = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_setr_epi32(static_cast<int>(sc03), static_cast<int>(sc47), 0, 0)));
-    const __m256 mn = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_setr_epi32(static_cast<int>(m03), static_cast<int>(m47), 0, 0)));
-    const __m256 dy = _mm256_loadu_ps(y.d + j0);
-    const __m256 ysum = _mm256_cvtepi32_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(y.sum + j0)));
-    acc = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(sums), _mm256_mul_ps(sc, dy)), _mm256_set1_ps(half(x[b].d)), acc);
-    accm = _mm256_fmadd_ps(_mm256_mul_ps(ysum, _mm256_mul_ps(mn, dy)), _mm256_set1_ps(half(x[b].dmin)), accm);
+    return _mm256_sub_ps(acc, accm);
   }
-  return hsum(_mm256_sub_ps(acc, accm));
+  static float tail(const std::byte*, const ActQ8&, int64_t) { return 0.0f; }
+};
+
+// out[r] = row r . y for `rows` rows `row_bytes` apart. Four rows share one horizontal
+// reduction, and the rows of a call run back to back, so the end of one row overlaps the start
+// of the next instead of waiting on its reduction.
+template <class K>
+void act_gemv(const std::byte* w, size_t row_bytes, int64_t rows, const ActQ8& y, int64_t n, float* out) {
+  int64_t r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const std::byte* w0 = w + static_cast<size_t>(r) * row_bytes;
+    const __m256 a0 = K::acc(w0, y, n), a1 = K::acc(w0 + row_bytes, y, n);
+    const __m256 a2 = K::acc(w0 + 2 * row_bytes, y, n), a3 = K::acc(w0 + 3 * row_bytes, y, n);
+    // two hadds leave [r0lo r1lo r2lo r3lo | r0hi r1hi r2hi r3hi]; the halves add to the four sums
+    const __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
+    _mm_storeu_ps(out + r, _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1)));
+    for (int i = 0; i < 4; ++i) out[r + i] += K::tail(w0 + static_cast<size_t>(i) * row_bytes, y, n);
+  }
+  for (; r < rows; ++r) {
+    const std::byte* wr = w + static_cast<size_t>(r) * row_bytes;
+    out[r] = hsum(K::acc(wr, y, n)) + K::tail(wr, y, n);
+  }
 }
 
 void axpy_f32(float a, const float* x, float* y, int64_t n) {
@@ -403,7 +445,7 @@ void axpy_f16(float a, const uint16_t* x, float* y, int64_t n) {
 // vec_dot order follows quant_type_index: F32, F16, Q4_0, Q8_0, Q4_K, BF16.
 constexpr KernelTable kTable{"avx2",  {dot_f32, dot_f16, dot_q4_0, dot_q8_0, dot_q4_K, dot_bf16},
                              axpy_f32, axpy_f16, dot_f16, quantize_act,
-                             {nullptr, nullptr, act_dot_q4_0, act_dot_q8_0, act_dot_q4_K, nullptr}};
+                             {nullptr, nullptr, act_gemv<Q4_0Rows>, act_gemv<Q8_0Rows>, act_gemv<Q4_KRows>, nullptr}};
 
 }  // namespace
 

@@ -228,12 +228,13 @@ struct MatmulJob {
 // prepared-activation kernel for the type reads its Q8_0 blocks with vec_dot.
 void matmul(ThreadPool& pool, std::span<const MatmulJob> jobs, int n_tok, std::vector<std::byte>& act_q) {
   struct Prepared {
-    VecDotFn dot = nullptr;     // float types, or a block type without act_dot
-    ActDotFn act_dot = nullptr;
+    VecDotFn dot = nullptr;  // float types, or a block type without act_gemv
+    ActGemvFn gemv = nullptr;
     const std::byte* act = nullptr;
     size_t act_stride = 0;  // bytes between tokens
   };
   std::vector<Prepared> prep(jobs.size());
+  std::vector<ActQ8> views;  // the prepared input of each token
   const KernelTable& k = kernels();
   const float* quantized_in = nullptr;
   size_t q_stride = 0;
@@ -241,8 +242,8 @@ void matmul(ThreadPool& pool, std::span<const MatmulJob> jobs, int n_tok, std::v
     const MatmulJob& job = jobs[j];
     const QuantTraits& tr = traits(job.w->type);
     const int ti = quant_type_index(job.w->type);
+    prep[j].dot = k.vec_dot[ti];
     if (tr.vec_dot_type == QuantType::F32) {
-      prep[j].dot = k.vec_dot[ti];
       prep[j].act = reinterpret_cast<const std::byte*>(job.in);
       prep[j].act_stride = static_cast<size_t>(job.in_stride) * sizeof(float);
       continue;
@@ -254,12 +255,13 @@ void matmul(ThreadPool& pool, std::span<const MatmulJob> jobs, int n_tok, std::v
       q_stride = act_q8_bytes(job.w->cols);
       MECLLM_CHECK(q_stride * static_cast<size_t>(n_tok) <= act_q.size(), "act_q too small");
       for (int t = 0; t < n_tok; ++t) {
-        k.quantize_act(job.in + static_cast<size_t>(t) * job.in_stride, act_q.data() + t * q_stride, job.w->cols);
+        std::byte* row = act_q.data() + t * q_stride;
+        k.quantize_act(job.in + static_cast<size_t>(t) * job.in_stride, row, job.w->cols);
+        views.push_back(act_q8_view(row, job.w->cols));
       }
       quantized_in = job.in;
     }
-    prep[j].act_dot = prepared_act_enabled() ? k.act_dot[ti] : nullptr;
-    prep[j].dot = k.vec_dot[ti];
+    prep[j].gemv = prepared_act_enabled() ? k.act_gemv[ti] : nullptr;
     prep[j].act = act_q.data();
     prep[j].act_stride = q_stride;
   }
@@ -276,17 +278,27 @@ void matmul(ThreadPool& pool, std::span<const MatmulJob> jobs, int n_tok, std::v
     for (size_t j = 0; j < jobs.size() && begin < end; ++j) {
       const MatmulJob& job = jobs[j];
       const Prepared& p = prep[j];
-      const int64_t rows = job.w->rows, cols = job.w->cols;
-      const int64_t r0 = std::max<int64_t>(begin - base, 0), r1 = std::min<int64_t>(end - base, rows);
-      for (int64_t r = r0; r < r1; ++r) {
-        const std::byte* wrow = job.w->data + static_cast<size_t>(r) * job.w->row_bytes;
-        for (int t = 0; t < n_tok; ++t) {
-          const std::byte* act = p.act + static_cast<size_t>(t) * p.act_stride;
-          job.out[static_cast<size_t>(t) * job.out_stride + r] =
-              p.act_dot != nullptr ? p.act_dot(wrow, act_q8_view(act, cols), cols) : p.dot(wrow, act, cols);
+      const int64_t r0 = std::max<int64_t>(begin - base, 0), r1 = std::min<int64_t>(end - base, job.w->rows);
+      if (p.gemv != nullptr) {
+        // rows in groups small enough to stay in L1 while every token of the batch reads them
+        constexpr int64_t kRowGroup = 16;
+        for (int64_t r = r0; r < r1; r += kRowGroup) {
+          const std::byte* w = job.w->data + static_cast<size_t>(r) * job.w->row_bytes;
+          for (int t = 0; t < n_tok; ++t) {
+            p.gemv(w, job.w->row_bytes, std::min(kRowGroup, r1 - r), views[static_cast<size_t>(t)], job.w->cols,
+                   job.out + static_cast<size_t>(t) * job.out_stride + r);
+          }
+        }
+      } else {
+        for (int64_t r = r0; r < r1; ++r) {
+          const std::byte* wrow = job.w->data + static_cast<size_t>(r) * job.w->row_bytes;
+          for (int t = 0; t < n_tok; ++t) {
+            job.out[static_cast<size_t>(t) * job.out_stride + r] =
+                p.dot(wrow, p.act + static_cast<size_t>(t) * p.act_stride, job.w->cols);
+          }
         }
       }
-      base += rows;
+      base += job.w->rows;
     }
   });
 }

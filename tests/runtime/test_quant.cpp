@@ -355,23 +355,29 @@ TEST(Quant, prepared_activation_kernels_equal_scalar_on_ragged_sizes) {
     const KernelTable& k = kernel_table(level);
     for (QuantType t : {QuantType::Q4_0, QuantType::Q8_0, QuantType::Q4_K}) {
       const int ti = quant_type_index(t);
-      if (k.act_dot[ti] == nullptr) continue;
+      if (k.act_gemv[ti] == nullptr) continue;
       ++kernels_checked;
-      // block counts around the kernels' 8-block steps and their tails
+      // block counts around the kernels' 8-block steps and their tails (Q4_K: 256-blocks, 1..3
+      // cover it); row counts around the 4-row groups
       for (int64_t blocks : {1, 2, 3, 7, 8, 9, 15, 16, 17, 25}) {
-        const int64_t n = blocks * traits(t).block_size;
-        if (t == QuantType::Q4_K && blocks > 3) continue;  // 256-value blocks: 1..3 cover it
-        const auto x = normal_values(n, 500 + static_cast<uint64_t>(n));
+        if (t == QuantType::Q4_K && blocks > 3) continue;
+        const int64_t n = blocks * traits(t).block_size, rows = 1 + blocks % 7;
+        const auto w = normal_values(rows * n, 500 + static_cast<uint64_t>(n));
         const auto y = normal_values(n, 600 + static_cast<uint64_t>(n));
-        const auto qx = quantize(t, x);
+        const auto qw = quantize(t, w);
+        const size_t rb = row_size(t, n);
         const auto row = prepare(k, y);
         const ActQ8 a = act_q8_view(row.data(), n);
-        const double want = ref.vec_dot[ti](qx.data(), a.q, n);
-        const double got = k.act_dot[ti](qx.data(), a, n);
-        double mag = 0;
-        for (int64_t i = 0; i < n; ++i) mag += std::fabs(x[static_cast<size_t>(i)] * y[static_cast<size_t>(i)]);
-        EXPECT_LE(std::fabs(got - want), kMaxSimdRelErr * mag + 1e-6)
-            << k.name << " " << traits(t).name << " n=" << n << " want " << want << " got " << got;
+        std::vector<float> got(static_cast<size_t>(rows));
+        k.act_gemv[ti](qw.data(), rb, rows, a, n, got.data());
+        for (int64_t r = 0; r < rows; ++r) {
+          const double want = ref.vec_dot[ti](qw.data() + static_cast<size_t>(r) * rb, a.q, n);
+          double mag = 0;
+          for (int64_t i = 0; i < n; ++i) mag += std::fabs(w[static_cast<size_t>(r * n + i)] * y[static_cast<size_t>(i)]);
+          EXPECT_LE(std::fabs(got[static_cast<size_t>(r)] - want), kMaxSimdRelErr * mag + 1e-6)
+              << k.name << " " << traits(t).name << " n=" << n << " row " << r << "/" << rows << " want " << want
+              << " got " << got[static_cast<size_t>(r)];
+        }
       }
     }
   }
