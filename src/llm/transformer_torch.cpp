@@ -38,11 +38,14 @@ TransformerImpl::TransformerImpl(const runtime::ModelConfig& c) : config(c) {
   output_norm = register_module("output_norm", Param(std::vector<int64_t>{c.dim}, false));
   if (!c.tied_embeddings) output = register_module("output", Param(std::vector<int64_t>{c.vocab_size, c.dim}, false));
 
-  // RoPE tables in double, as llama2.c's per-pair frequency theta^(-2i/head_size).
+  // RoPE tables in double, as llama2.c's per-pair frequency theta^(-2i/head_size), divided by
+  // the config's scaling (linear, Llama 3.1; runtime::rope_freq_divisors).
   const int64_t half = c.head_size() / 2;
   auto pos = torch::arange(c.seq_len, torch::kFloat64).unsqueeze(1);                    // (seq_len, 1)
+  std::vector<double> divisors = runtime::rope_freq_divisors(c);
   auto inv = torch::pow(static_cast<double>(c.rope_theta),
-                        -torch::arange(half, torch::kFloat64) * 2.0 / static_cast<double>(c.head_size()));  // (half)
+                        -torch::arange(half, torch::kFloat64) * 2.0 / static_cast<double>(c.head_size())) /
+             torch::tensor(divisors, torch::kFloat64);                                   // (half)
   auto ang = pos * inv.unsqueeze(0);                                                     // (seq_len, half)
   rope_cos = register_buffer("rope_cos", torch::cos(ang).to(torch::kFloat32));
   rope_sin = register_buffer("rope_sin", torch::sin(ang).to(torch::kFloat32));

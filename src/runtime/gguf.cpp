@@ -578,8 +578,17 @@ ModelConfig config_from_gguf(const GgufMetadata& md) {
                         key("attention.value_length"), v_len, k_len);
     c.head_dim = k_len;
   }
-  if (auto scaling = md.find_string(key("rope.scaling.type")); scaling && *scaling != "none")
-    throw_input_error(path, "key '{}' = '{}': RoPE scaling is not supported", key("rope.scaling.type"), *scaling);
+  // Linear scaling is a key pair; Llama 3.1's scaling is the rope_freqs.weight tensor, which
+  // read_gguf_model (model_file.cpp) turns into rope_freq_factors.
+  if (auto scaling = md.find_string(key("rope.scaling.type")); scaling && *scaling != "none") {
+    if (*scaling != "linear")
+      throw_input_error(path, "key '{}' = '{}': supported RoPE scaling types are none and linear (llama3 is the "
+                        "rope_freqs.weight tensor)", key("rope.scaling.type"), *scaling);
+    const auto factor = md.find_float(key("rope.scaling.factor"));
+    if (!factor) throw_input_error(path, "key '{}' is missing for linear RoPE scaling", key("rope.scaling.factor"));
+    c.rope_scaling = RopeScaling::linear;
+    c.rope_factor = static_cast<float>(*factor);
+  }
   if (md.contains(key("attention.sliding_window"))) {
     c.sliding_window = get_size("attention.sliding_window");
     if (arch == "llama") c.arch = "mistral";
@@ -621,6 +630,10 @@ void config_to_gguf(const ModelConfig& c, GgufMetadata& md) {
   }
   md.set(key("vocab_size"), u32(c.vocab_size));
   if (c.sliding_window > 0) md.set(key("attention.sliding_window"), u32(c.sliding_window));
+  if (c.rope_scaling == RopeScaling::linear) {
+    md.set(key("rope.scaling.type"), GgufValue::of_string("linear"));
+    md.set(key("rope.scaling.factor"), GgufValue::of_f32(c.rope_factor));
+  }
   if (c.bos_id >= 0) md.set("tokenizer.ggml.bos_token_id", u32(c.bos_id));
   if (c.eos_id >= 0) md.set("tokenizer.ggml.eos_token_id", u32(c.eos_id));
 }

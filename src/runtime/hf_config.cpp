@@ -69,6 +69,35 @@ class Fields {
   const std::string& path_;
 };
 
+// transformers' `rope_scaling` object: {"rope_type" (older files: "type"): "linear" | "llama3",
+// "factor", and for llama3 "low_freq_factor", "high_freq_factor",
+// "original_max_position_embeddings" (transformers' defaults 1, 4, 8192 where absent).
+void read_rope_scaling(const nlohmann::json& j, const std::string& path, ModelConfig& c) {
+  const nlohmann::json& rs = j["rope_scaling"];
+  if (!rs.is_object()) throw_input_error(path, "key 'rope_scaling' = {}, expected an object or null", rs.dump());
+  const char* type_key = rs.contains("rope_type") ? "rope_type" : "type";
+  if (!rs.contains(type_key) || !rs[type_key].is_string())
+    throw_input_error(path, "key 'rope_scaling' = {}: no string 'rope_type'", rs.dump());
+  const std::string type = rs[type_key].get<std::string>();
+  if (type == "default") return;
+  if (type != "linear" && type != "llama3")
+    throw_input_error(path, "key 'rope_scaling' has rope_type '{}': supported are linear and llama3 (Llama 3.1)", type);
+  Fields f(rs, path);
+  if (!f.has("factor")) throw_input_error(path, "key 'rope_scaling' = {}: 'factor' is missing", rs.dump());
+  c.rope_factor = static_cast<float>(f.number_or("factor", 1.0));
+  if (type == "linear") {
+    c.rope_scaling = RopeScaling::linear;
+    return;
+  }
+  c.rope_scaling = RopeScaling::llama3;
+  c.rope_low_freq_factor = static_cast<float>(f.number_or("low_freq_factor", 1.0));
+  c.rope_high_freq_factor = static_cast<float>(f.number_or("high_freq_factor", 4.0));
+  c.rope_original_context = f.size_or("original_max_position_embeddings", 8192);
+  if (!(c.rope_low_freq_factor > 0.0f) || !(c.rope_high_freq_factor > c.rope_low_freq_factor))
+    throw_input_error(path, "key 'rope_scaling': low_freq_factor = {} and high_freq_factor = {}, expected 0 < low < high",
+                      c.rope_low_freq_factor, c.rope_high_freq_factor);
+}
+
 }  // namespace
 
 ModelConfig config_from_hf_json(const nlohmann::json& j, const std::string& path) {
@@ -92,9 +121,6 @@ ModelConfig config_from_hf_json(const nlohmann::json& j, const std::string& path
     throw_input_error(path, "model_type '{}' is not supported, expected llama, mistral, qwen2 or qwen3", model_type);
 
   Fields f(j, path);
-  if (f.has("rope_scaling"))
-    throw_input_error(path, "key 'rope_scaling' = {}: RoPE scaling is not supported by the runtime",
-                      j["rope_scaling"].dump());
   if (f.has("hidden_act") && j["hidden_act"] != "silu")
     throw_input_error(path, "key 'hidden_act' = {}, expected \"silu\" (SwiGLU)", j["hidden_act"].dump());
   if (f.flag_or("use_sliding_window", false))
@@ -121,6 +147,11 @@ ModelConfig config_from_hf_json(const nlohmann::json& j, const std::string& path
   c.rope_style = (model_type == "llama" || model_type == "mistral") ? RopeStyle::interleaved : RopeStyle::neox;
   c.bos_id = f.token_or("bos_token_id", -1);
   c.eos_id = f.token_or("eos_token_id", -1);
+  if (f.has("rope_scaling")) read_rope_scaling(j, path, c);
+  if (c.rope_scaling == RopeScaling::llama3 && c.head_size() > 0) {
+    c.rope_freq_factors = llama3_rope_freq_factors(c.rope_theta, c.head_size(), c.rope_factor, c.rope_low_freq_factor,
+                                                   c.rope_high_freq_factor, c.rope_original_context);
+  }
   if (c.bos_id >= c.vocab_size) c.bos_id = -1;
   if (c.eos_id >= c.vocab_size) c.eos_id = -1;
   c.validate(path);
@@ -161,6 +192,18 @@ nlohmann::json config_to_hf_json(const ModelConfig& c) {
   if (c.arch == "mistral") j["sliding_window"] = c.sliding_window > 0 ? nlohmann::json(c.sliding_window) : nlohmann::json();
   if (c.bos_id >= 0) j["bos_token_id"] = c.bos_id;
   if (c.eos_id >= 0) j["eos_token_id"] = c.eos_id;
+  if (c.rope_scaling == RopeScaling::linear) j["rope_scaling"] = {{"rope_type", "linear"}, {"factor", c.rope_factor}};
+  if (c.rope_scaling == RopeScaling::llama3) {
+    if (c.rope_original_context <= 0)
+      throw InputError("config.json: llama3 RoPE scaling read from a GGUF rope_freqs.weight tensor keeps only the "
+                       "per-pair divisors, not the factor / low_freq_factor / high_freq_factor / "
+                       "original_max_position_embeddings that config.json needs");
+    j["rope_scaling"] = {{"rope_type", "llama3"},
+                         {"factor", c.rope_factor},
+                         {"low_freq_factor", c.rope_low_freq_factor},
+                         {"high_freq_factor", c.rope_high_freq_factor},
+                         {"original_max_position_embeddings", c.rope_original_context}};
+  }
   j["torch_dtype"] = "float32";
   return j;
 }

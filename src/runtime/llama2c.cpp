@@ -128,6 +128,7 @@ void write_llama2c(const std::string& path, const ModelConfig& c, std::span<cons
   };
   if (c.arch != "llama") reject(fmt::format("arch is {}, the format is llama only", c.arch));
   if (c.rope_style != RopeStyle::interleaved) reject("RoPE style is neox");
+  if (c.rope_scaling != RopeScaling::none) reject(fmt::format("RoPE scaling {} has no place in the format", rope_scaling_name(c.rope_scaling)));
   if (c.qk_norm || c.attn_bias) reject("the model has QK-norm or attention biases");
   if (c.head_size() * c.n_heads != c.dim) reject(fmt::format("head_dim {} is not dim / n_heads", c.head_size()));
   if (c.norm_eps != 1e-5f || c.rope_theta != 10000.0f)

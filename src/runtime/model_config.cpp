@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "common/errors.h"
@@ -9,6 +10,43 @@
 namespace mecllm::runtime {
 
 std::string_view rope_style_name(RopeStyle s) { return s == RopeStyle::neox ? "neox" : "interleaved"; }
+
+std::string_view rope_scaling_name(RopeScaling s) {
+  switch (s) {
+    case RopeScaling::none: return "none";
+    case RopeScaling::linear: return "linear";
+    case RopeScaling::llama3: return "llama3";
+  }
+  return "?";
+}
+
+std::vector<float> llama3_rope_freq_factors(float theta, int head_size, float factor, float low_freq_factor,
+                                            float high_freq_factor, int original_context) {
+  constexpr double kPi = 3.14159265358979323846;
+  const double original = original_context;
+  const double low_wavelen = original / low_freq_factor, high_wavelen = original / high_freq_factor;
+  std::vector<float> out(static_cast<size_t>(head_size / 2));
+  for (int i = 0; i < head_size / 2; ++i) {
+    const double freq = std::pow(static_cast<double>(theta), -2.0 * i / head_size);
+    const double wavelen = 2.0 * kPi / freq;
+    double divisor = 1.0;
+    if (wavelen > low_wavelen) {
+      divisor = factor;
+    } else if (wavelen >= high_wavelen) {
+      const double smooth = (original / wavelen - low_freq_factor) / (high_freq_factor - low_freq_factor);
+      divisor = 1.0 / ((1.0 - smooth) / factor + smooth);
+    }
+    out[static_cast<size_t>(i)] = static_cast<float>(divisor);
+  }
+  return out;
+}
+
+std::vector<double> rope_freq_divisors(const ModelConfig& c) {
+  std::vector<double> out(static_cast<size_t>(c.head_size() / 2), 1.0);
+  if (c.rope_scaling == RopeScaling::linear) std::fill(out.begin(), out.end(), static_cast<double>(c.rope_factor));
+  if (c.rope_scaling == RopeScaling::llama3) std::copy(c.rope_freq_factors.begin(), c.rope_freq_factors.end(), out.begin());
+  return out;
+}
 
 bool is_known_arch(std::string_view arch) {
   return arch == "llama" || arch == "qwen2" || arch == "qwen3" || arch == "mistral";
@@ -42,6 +80,17 @@ void ModelConfig::validate(const std::string& path) const {
   if (!(norm_eps > 0.0f) || !std::isfinite(norm_eps)) fail("norm_eps", norm_eps, "a positive finite number");
   if (!(rope_theta > 0.0f) || !std::isfinite(rope_theta)) fail("rope_theta", rope_theta, "a positive finite number");
   if (sliding_window < 0) fail("sliding_window", sliding_window, "0 (none) or a positive window");
+  if (rope_scaling != RopeScaling::none && !(rope_factor >= 1.0f && std::isfinite(rope_factor)))
+    fail("rope_factor", rope_factor, "a finite factor >= 1");
+  if (rope_scaling == RopeScaling::llama3) {
+    if (rope_freq_factors.size() != static_cast<size_t>(head_size() / 2))
+      fail("rope_freq_factors", fmt::format("{} values", rope_freq_factors.size()),
+           fmt::format("head_size / 2 = {} values", head_size() / 2));
+    for (float f : rope_freq_factors)
+      if (!(f > 0.0f) || !std::isfinite(f)) fail("rope_freq_factors", f, "positive finite divisors");
+  } else if (!rope_freq_factors.empty()) {
+    fail("rope_freq_factors", fmt::format("{} values", rope_freq_factors.size()), "none unless rope_scaling is llama3");
+  }
   if (bos_id < -1 || bos_id >= vocab_size) fail("bos_id", bos_id, fmt::format("-1 or an id below vocab_size = {}", vocab_size));
   if (eos_id < -1 || eos_id >= vocab_size) fail("eos_id", eos_id, fmt::format("-1 or an id below vocab_size = {}", vocab_size));
 }
@@ -92,6 +141,7 @@ std::string ModelConfig::summary() const {
   if (qk_norm) s += " qk_norm";
   if (attn_bias) s += " attn_bias";
   if (sliding_window > 0) s += fmt::format(" sliding_window={}", sliding_window);
+  if (rope_scaling != RopeScaling::none) s += fmt::format(" rope_scaling={}(factor {})", rope_scaling_name(rope_scaling), rope_factor);
   return s;
 }
 

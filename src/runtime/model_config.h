@@ -21,6 +21,18 @@ namespace mecllm::runtime {
 enum class RopeStyle { interleaved, neox };
 std::string_view rope_style_name(RopeStyle s);
 
+// RoPE frequency scaling, for contexts longer than the model was first trained on:
+//  - none;
+//  - linear: every frequency divided by rope_factor (positions / factor; HF "linear", llama.cpp
+//    `<arch>.rope.scaling.type = linear` with `<arch>.rope.scaling.factor`);
+//  - llama3 (Llama 3.1): pair i's frequency divided by rope_freq_factors[i], 1 for short wavelengths,
+//    rope_factor for long ones and a smooth blend between (llama3_rope_freq_factors). HF's
+//    config.json gives the parameters; llama.cpp's GGUF stores only the per-pair divisors, as the
+//    F32 tensor `rope_freqs.weight` of head_size / 2 values.
+enum class RopeScaling { none, linear, llama3 };
+inline constexpr std::string_view kRopeFreqsTensor = "rope_freqs.weight";
+std::string_view rope_scaling_name(RopeScaling s);
+
 struct ModelConfig {
   std::string arch = "llama";   // "llama" | "qwen2" | "qwen3" | "mistral"
   int dim = 0;                  // model width (embedding length)
@@ -34,6 +46,14 @@ struct ModelConfig {
   float norm_eps = 1e-5f;       // RMSNorm epsilon
   float rope_theta = 10000.0f;  // RoPE base frequency
   RopeStyle rope_style = RopeStyle::interleaved;
+  RopeScaling rope_scaling = RopeScaling::none;
+  float rope_factor = 1.0f;               // linear / llama3: how far the context was stretched
+  std::vector<float> rope_freq_factors;   // llama3: one divisor per pair (head_size / 2 values)
+  // llama3's parameters when known (HF config.json), so config.json can be written back; 0 when
+  // the divisors came from a GGUF file, which does not keep them.
+  float rope_low_freq_factor = 0.0f;
+  float rope_high_freq_factor = 0.0f;
+  int rope_original_context = 0;          // original_max_position_embeddings
   bool tied_embeddings = true;  // output projection reuses token_embd.weight
   bool qk_norm = false;         // Qwen3: RMSNorm per head on q and k (attn_q_norm / attn_k_norm)
   bool attn_bias = false;       // Qwen2: biases on q, k, v projections
@@ -58,6 +78,19 @@ struct ModelConfig {
 
   bool operator==(const ModelConfig&) const = default;
 };
+
+// Llama 3.1's per-pair frequency divisors (Meta's published formula, also HF's
+// `_compute_llama3_parameters` and llama.cpp's converter): with wavelength 2 pi / f_i of the
+// unscaled frequency f_i = theta^(-2i / head_size), low = original / low_freq_factor and
+// high = original / high_freq_factor: divisor 1 when wavelength < high, `factor` when
+// wavelength > low, else 1 / ((1 - s) / factor + s) with s = (original / wavelength -
+// low_freq_factor) / (high_freq_factor - low_freq_factor).
+std::vector<float> llama3_rope_freq_factors(float theta, int head_size, float factor, float low_freq_factor,
+                                            float high_freq_factor, int original_context);
+
+// What pair i's unscaled frequency is divided by under the config's scaling (head_size / 2
+// values; all 1 for none). The runtime and the LibTorch module both scale with it.
+std::vector<double> rope_freq_divisors(const ModelConfig& config);
 
 // A tensor the config implies, with its canonical (llama.cpp GGUF) name.
 struct TensorSpec {

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -156,6 +157,22 @@ ModelFormat detect_format(const std::string& path) {
 
 namespace {
 
+// llama.cpp's Llama 3.1 RoPE divisors (model_config.h RopeScaling::llama3): F32, head_size / 2.
+void read_rope_freqs(const std::string& path, const GgufTensorInfo& t, std::span<const std::byte> data, ModelConfig& c) {
+  const int64_t pairs = c.head_size() / 2;
+  if (t.type != QuantType::F32 || t.shape != std::vector<int64_t>{pairs})
+    throw_input_error(path, "tensor '{}' is {} {}, expected f32 [{}] (head_size / 2 RoPE divisors)", t.name,
+                      quant_type_name(t.type), fmt::join(t.shape, "x"), pairs);
+  if (c.rope_scaling != RopeScaling::none)
+    throw_input_error(path, "tensor '{}' next to {} RoPE scaling: only one scaling can apply", t.name,
+                      rope_scaling_name(c.rope_scaling));
+  c.rope_scaling = RopeScaling::llama3;
+  c.rope_freq_factors.resize(static_cast<size_t>(pairs));
+  std::memcpy(c.rope_freq_factors.data(), data.data(), static_cast<size_t>(pairs) * sizeof(float));
+  // the long-wavelength divisor is the factor the context was stretched by
+  c.rope_factor = *std::max_element(c.rope_freq_factors.begin(), c.rope_freq_factors.end());
+}
+
 ModelFile::Parts read_gguf_model(MappedFile map) {
   ModelFile::Parts parts;
   parts.path = map.path();
@@ -165,6 +182,10 @@ ModelFile::Parts read_gguf_model(MappedFile map) {
   auto bytes = map.bytes();
   bool has_output = false, has_bias = false;
   for (const auto& t : g.tensors) {
+    if (t.name == kRopeFreqsTensor) {  // configuration, not a weight
+      read_rope_freqs(parts.path, t, bytes.subspan(g.data_offset + t.offset, t.n_bytes), parts.config);
+      continue;
+    }
     parts.tensors.push_back({t.name, t.type, t.shape, bytes.subspan(g.data_offset + t.offset, t.n_bytes)});
     has_output |= t.name == "output.weight";
     has_bias |= t.name == "blk.0.attn_q.bias";

@@ -113,6 +113,11 @@ void write_gguf(const std::string& path, const ModelConfig& config, std::span<co
                         traits(t->type).block_size, t->shape.back());
     data.push_back({t->name, t->type, t->shape, t->data});
   }
+  if (config.rope_scaling == RopeScaling::llama3) {  // as llama.cpp stores Llama 3.1's divisors
+    const auto& f = config.rope_freq_factors;
+    data.push_back({std::string(kRopeFreqsTensor), QuantType::F32, {static_cast<int64_t>(f.size())},
+                    std::as_bytes(std::span<const float>(f))});
+  }
   write_gguf_file(path, md, data, alignment);
 }
 

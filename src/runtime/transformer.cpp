@@ -127,10 +127,13 @@ Transformer::Transformer(ModelFile file, const LoadOptions& opt)
   // Q8_0 needs whole 32-blocks; a row that is not a multiple of 32 only ever meets float types.
   s_.act_q.resize(static_cast<size_t>(B) * act_q8_bytes(static_cast<int64_t>(wide / QK8_0 + 1) * QK8_0));
 
-  // RoPE: pair i of a head turns by pos * theta^(-2i / head_size), computed as llama2.c does.
+  // RoPE: pair i of a head turns by pos * theta^(-2i / head_size), computed as llama2.c does,
+  // divided by the config's scaling (linear, Llama 3.1; model_config.h).
+  const std::vector<double> divisors = rope_freq_divisors(c);
   inv_freq_.resize(static_cast<size_t>(hs / 2));
   for (int i = 0; i < hs / 2; ++i) {
-    inv_freq_[static_cast<size_t>(i)] = 1.0f / std::pow(c.rope_theta, static_cast<float>(2 * i) / static_cast<float>(hs));
+    const float base = 1.0f / std::pow(c.rope_theta, static_cast<float>(2 * i) / static_cast<float>(hs));
+    inv_freq_[static_cast<size_t>(i)] = static_cast<float>(base / divisors[static_cast<size_t>(i)]);
   }
 }
 

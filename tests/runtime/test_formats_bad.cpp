@@ -301,8 +301,8 @@ TEST(FormatsBad, hf_config_rejects_malformed_or_unsupported_files) {
   write_bytes(path, R"({"model_type": "llama", "hidden_size": "64"})");
   expect_input_error([&] { read_hf_config(path); }, {path, "key 'hidden_size' = \"64\", expected a positive integer"});
   write_bytes(path, R"({"model_type": "llama", "hidden_size": 64, "intermediate_size": 172, "num_hidden_layers": 2,
-                        "num_attention_heads": 8, "vocab_size": 32, "rope_scaling": {"rope_type": "llama3", "factor": 8}})");
-  expect_input_error([&] { read_hf_config(path); }, {path, "rope_scaling", "not supported"});
+                        "num_attention_heads": 8, "vocab_size": 32, "rope_scaling": {"rope_type": "yarn", "factor": 8}})");
+  expect_input_error([&] { read_hf_config(path); }, {path, "rope_scaling", "yarn", "supported are linear and llama3"});
   // The directory reader reports the config file's problem.
   write_bytes(path, "not json");
   expect_input_error([&] { ModelFile::open(dir.path().string()); }, {path, "malformed JSON"});

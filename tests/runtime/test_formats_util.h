@@ -58,12 +58,14 @@ inline std::string read_bytes(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-// A small llama config; dims chosen so every quant type fits (rows of 256 values).
-inline ModelConfig small_config(const std::string& arch = "llama") {
+// A small config of each family (llama, mistral, qwen2, qwen3) with the family's features on.
+// The default width 256 lets every quant type fit (rows of 256 values); the engine tests use
+// narrower ones.
+inline ModelConfig small_config(const std::string& arch = "llama", int dim = 256) {
   ModelConfig c;
   c.arch = arch;
-  c.dim = 256;
-  c.hidden_dim = 512;
+  c.dim = dim;
+  c.hidden_dim = 2 * dim;
   c.n_layers = 2;
   c.n_heads = 4;
   c.n_kv_heads = 2;
@@ -79,22 +81,24 @@ inline ModelConfig small_config(const std::string& arch = "llama") {
   if (arch == "qwen2") c.attn_bias = true;
   if (arch == "qwen3") {
     c.qk_norm = true;
-    c.head_dim = 128;  // explicit, != dim / n_heads = 64
+    c.head_dim = dim / 2;  // explicit, != dim / n_heads
     c.tied_embeddings = true;
   }
   if (arch == "mistral") c.sliding_window = 64;
   return c;
 }
 
-// Every tensor of `c` in F32 with N(0, 0.1) weights (norms around 1), from a seeded Rng.
-inline std::vector<OwnedTensor> random_model(const ModelConfig& c, uint64_t seed) {
+// Every tensor of `c` in F32 from a seeded Rng: weights N(0, weight_std^2), norm gains and biases
+// 1 + N(0, norm_std^2).
+inline std::vector<OwnedTensor> random_model(const ModelConfig& c, uint64_t seed, double weight_std = 0.1,
+                                             double norm_std = 0.1) {
   Rng rng(seed);
   std::vector<OwnedTensor> out;
   for (const auto& spec : expected_tensors(c)) {
     int64_t n = 1;
     for (auto d : spec.shape) n *= d;
     std::vector<float> v(static_cast<size_t>(n));
-    for (auto& x : v) x = static_cast<float>(spec.is_norm_or_bias ? 1.0 + 0.1 * rng.normal() : 0.1 * rng.normal());
+    for (auto& x : v) x = static_cast<float>(spec.is_norm_or_bias ? 1.0 + norm_std * rng.normal() : weight_std * rng.normal());
     out.push_back(make_tensor(spec.name, spec.shape, v, QuantType::F32));
   }
   return out;

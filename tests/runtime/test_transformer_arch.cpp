@@ -5,13 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <filesystem>
 #include <map>
 #include <vector>
 
 #include "common/rng.h"
 #include "runtime/model_writer.h"
 #include "runtime/transformer.h"
+#include "test_formats_util.h"
 
 using namespace mecllm;
 using namespace mecllm::runtime;
@@ -21,35 +21,17 @@ namespace {
 // max |engine - reference| over max |reference| of a logit row
 constexpr double kMaxRelErr = 1e-4;
 
+// A narrow model of the family (test_formats_util.h), weights large enough that every layer
+// moves the logits, written with the GGUF writer into `dir`.
 ModelConfig base_config(const std::string& arch) {
-  ModelConfig c;
-  c.arch = arch;
-  c.dim = 32;
-  c.hidden_dim = 48;
-  c.n_layers = 2;
-  c.n_heads = 4;
-  c.n_kv_heads = 2;
-  c.vocab_size = 40;
-  c.seq_len = 32;
+  ModelConfig c = mecllm::runtime::testing::small_config(arch, 32);
   c.tied_embeddings = true;
-  c.rope_style = arch == "qwen2" || arch == "qwen3" ? RopeStyle::neox : RopeStyle::interleaved;
   return c;
 }
 
-std::string write_random_model(const ModelConfig& c, const std::string& name, uint64_t seed) {
-  Rng rng(seed);
-  std::vector<OwnedTensor> tensors;
-  for (const TensorSpec& spec : expected_tensors(c)) {
-    int64_t n = 1;
-    for (int64_t d : spec.shape) n *= d;
-    std::vector<float> v(static_cast<size_t>(n));
-    const bool norm = spec.name.find("norm") != std::string::npos;
-    for (auto& x : v) x = static_cast<float>(norm ? 1.0 + 0.2 * rng.normal() : 0.3 * rng.normal());
-    tensors.push_back(make_tensor(spec.name, spec.shape, v, QuantType::F32));
-  }
-  const auto dir = std::filesystem::temp_directory_path() / "mecllm_test_arch";
-  std::filesystem::create_directories(dir);
-  const std::string path = (dir / (name + ".gguf")).string();
+std::string write_random_model(const mecllm::runtime::testing::TempDir& dir, const ModelConfig& c, const std::string& name, uint64_t seed) {
+  const auto tensors = mecllm::runtime::testing::random_model(c, seed, 0.3, 0.2);
+  const std::string path = dir.file(name + ".gguf");
   write_gguf(path, c, views_of(tensors));
   return path;
 }
@@ -142,8 +124,9 @@ class Reference {
     const int hs = c_.head_size();
     std::vector<double> head(v.begin() + h * hs, v.begin() + (h + 1) * hs);
     if (c_.qk_norm) head = rmsnorm(head, t(norm_name));
+    const std::vector<double> divisors = rope_freq_divisors(c_);  // pinned by test_rope_scaling.cpp
     for (int i = 0; i < hs / 2; ++i) {
-      const double freq = std::pow(static_cast<double>(c_.rope_theta), -2.0 * i / hs);
+      const double freq = std::pow(static_cast<double>(c_.rope_theta), -2.0 * i / hs) / divisors[static_cast<size_t>(i)];
       const double a = pos * freq, cs = std::cos(a), sn = std::sin(a);
       const int i0 = c_.rope_style == RopeStyle::interleaved ? 2 * i : i;
       const int i1 = c_.rope_style == RopeStyle::interleaved ? 2 * i + 1 : i + hs / 2;
@@ -169,7 +152,8 @@ double rel_err(std::span<const float> got, const std::vector<double>& want) {
 }
 
 void check_family(const ModelConfig& c, const std::string& name) {
-  const std::string path = write_random_model(c, name, 1234);
+  const mecllm::runtime::testing::TempDir dir;
+  const std::string path = write_random_model(dir, c, name, 1234);
   LoadOptions one;
   Transformer tr = Transformer::load(path, one);
   ASSERT_EQ(tr.config().qk_norm, c.qk_norm) << name;
@@ -224,4 +208,23 @@ TEST(TransformerArch, qwen3_qk_norm_and_head_dim_match_reference) {
   c.qk_norm = true;
   c.head_dim = 16;  // q_dim 64 != dim 32
   check_family(c, "qwen3");
+}
+
+// Head size 8 (frequencies 1, 0.1, 0.01, 0.001; wavelengths 6.3, 63, 628, 6283) against an
+// original context of 64: one pair of each kind (kept, blended, divided by the factor).
+TEST(TransformerArch, llama3_rope_scaling_matches_reference) {
+  ModelConfig c = base_config("llama");
+  c.rope_scaling = RopeScaling::llama3;
+  c.rope_factor = 8.0f;
+  c.rope_freq_factors = llama3_rope_freq_factors(c.rope_theta, c.head_size(), 8.0f, 1.0f, 4.0f, 64);
+  ASSERT_GT(c.rope_freq_factors[1], 1.0f);
+  ASSERT_LT(c.rope_freq_factors[1], 8.0f);
+  check_family(c, "llama3");
+}
+
+TEST(TransformerArch, linear_rope_scaling_matches_reference) {
+  ModelConfig c = base_config("qwen2");
+  c.rope_scaling = RopeScaling::linear;
+  c.rope_factor = 4.0f;
+  check_family(c, "qwen2_linear");
 }
