@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "common/rundir.h"
+#include "eval/deploy_scale.h"
 
 namespace mecllm::eval {
 
@@ -72,8 +73,11 @@ json ModelCard::to_json() const {
   if (host_prefill_tok_s) speed["prefill_tok_s"] = host_prefill_tok_s->to_json();
   j["host_speed"] = speed;
   if (host_energy_per_query) j["host_energy_per_query"] = host_energy_per_query->to_json();
+  j["footprint"] = footprint_to_json(footprint);
   j["roofline_calibration"] = {{"bandwidth_efficiency", calibration.bandwidth_efficiency},
                                {"compute_efficiency", calibration.compute_efficiency},
+                               {"bandwidth_share_raw", calibration.bandwidth_share_raw},
+                               {"compute_share_raw", calibration.compute_share_raw},
                                {"provenance", provenance_name(calibration.provenance)},
                                {"method", calibration.method}};
   json devices = json::array();

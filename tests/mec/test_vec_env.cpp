@@ -68,9 +68,13 @@ TEST(VecEnv, truncates_at_the_horizon_and_resets) {
 namespace mecllm::mec {
 namespace {
 
-// One user, no fading/shadowing/motion, a task every slot of J fixed-length prompts.
+// One user, no fading/shadowing/motion, a task every slot of J fixed-length prompts. The
+// hand-written profiles are used because the expected values below are hand-computed from them.
 Scenario hand_scenario(int prompts) {
-  return testing::load("tiny", {"channel.fading=none", "channel.shadowing_sigma_db=0", "mobility.speed_max_mps=0",
+  return testing::load("tiny", {"profiles=profiles/handwritten.json",
+                                "edge_servers=[{device_class: edge-server-h200, variant: ecld-12b-distilled-fp16, "
+                                "max_batch: 2, batch_kappa: 0.05}]",
+                                "channel.fading=none", "channel.shadowing_sigma_db=0", "mobility.speed_max_mps=0",
                                 "workload.tokens_sigma=0", "workload.context_sigma=0",
                                 fmt::format("workload.prompts_min={}", prompts), fmt::format("workload.prompts_max={}", prompts),
                                 "user_groups=[{device_class: jetson-nano-4gb, variant: ecld-1b-q4, arrival_prob: 1, energy_budget_j: 3.4}]"});
