@@ -15,28 +15,37 @@ using namespace mecllm::runtime;
 
 namespace {
 
+// A (rows x cols) weight of `type` from normal values and one activation row, seeded.
+struct Matvec {
+  static constexpr int64_t rows = 1024, cols = 4096;
+  size_t row_bytes;
+  std::vector<std::byte> w;
+  std::vector<float> x, y;
+  explicit Matvec(QuantType type) : row_bytes(row_size(type, cols)), x(cols), y(rows) {
+    Rng rng(1);
+    std::vector<float> wf(static_cast<size_t>(rows * cols));
+    for (auto& v : wf) v = static_cast<float>(rng.normal());
+    for (auto& v : x) v = static_cast<float>(rng.normal());
+    w.resize(row_bytes * static_cast<size_t>(rows));
+    for (int64_t r = 0; r < rows; ++r) traits(type).from_float_ref(wf.data() + r * cols, w.data() + r * row_bytes, cols);
+  }
+};
+
 void bm_matvec(benchmark::State& state, QuantType type, SimdLevel level) {
   if (static_cast<int>(level) > static_cast<int>(detect_simd_level())) {
     state.SkipWithError("SIMD level not available on this CPU");
     return;
   }
-  const int64_t rows = 1024, cols = 4096;
-  Rng rng(1);
-  std::vector<float> w(static_cast<size_t>(rows * cols)), x(static_cast<size_t>(cols)), y(static_cast<size_t>(rows));
-  for (auto& v : w) v = static_cast<float>(rng.normal());
-  for (auto& v : x) v = static_cast<float>(rng.normal());
-  const QuantTraits& tr = traits(type);
-  const size_t rb = row_size(type, cols);
-  std::vector<std::byte> wq(rb * static_cast<size_t>(rows));
-  for (int64_t r = 0; r < rows; ++r) tr.from_float_ref(w.data() + r * cols, wq.data() + r * rb, cols);
-  std::vector<std::byte> xq(row_size(tr.vec_dot_type, cols));
-  traits(tr.vec_dot_type).from_float_ref(x.data(), xq.data(), cols);
+  Matvec m(type);
+  const QuantType act_type = traits(type).vec_dot_type;
+  std::vector<std::byte> xq(row_size(act_type, m.cols));
+  traits(act_type).from_float_ref(m.x.data(), xq.data(), m.cols);
   const VecDotFn dot = kernel_table(level).vec_dot[quant_type_index(type)];
   for (auto _ : state) {
-    for (int64_t r = 0; r < rows; ++r) y[static_cast<size_t>(r)] = dot(wq.data() + r * rb, xq.data(), cols);
-    benchmark::DoNotOptimize(y.data());
+    for (int64_t r = 0; r < m.rows; ++r) m.y[static_cast<size_t>(r)] = dot(m.w.data() + r * m.row_bytes, xq.data(), m.cols);
+    benchmark::DoNotOptimize(m.y.data());
   }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(wq.size()));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(m.w.size()));
 }
 
 // The block types as the engine runs them: the activation prepared once (quantize_act), the
@@ -47,21 +56,15 @@ void bm_matvec_act(benchmark::State& state, QuantType type, SimdLevel level) {
     state.SkipWithError("no prepared-activation kernel at this SIMD level on this CPU");
     return;
   }
-  const int64_t rows = 1024, cols = 4096;
-  Rng rng(1);
-  std::vector<float> w(static_cast<size_t>(rows * cols)), x(static_cast<size_t>(cols)), y(static_cast<size_t>(rows));
-  for (auto& v : w) v = static_cast<float>(rng.normal());
-  for (auto& v : x) v = static_cast<float>(rng.normal());
-  const size_t rb = row_size(type, cols);
-  std::vector<std::byte> wq(rb * static_cast<size_t>(rows)), act(act_q8_bytes(cols));
-  for (int64_t r = 0; r < rows; ++r) traits(type).from_float_ref(w.data() + r * cols, wq.data() + r * rb, cols);
+  Matvec m(type);
+  std::vector<std::byte> act(act_q8_bytes(m.cols));
   const ActGemvFn gemv = k.act_gemv[quant_type_index(type)];
   for (auto _ : state) {
-    k.quantize_act(x.data(), act.data(), cols);
-    gemv(wq.data(), rb, rows, act_q8_view(act.data(), cols), cols, y.data());
-    benchmark::DoNotOptimize(y.data());
+    k.quantize_act(m.x.data(), act.data(), m.cols);
+    gemv(m.w.data(), m.row_bytes, m.rows, act_q8_view(act.data(), m.cols), m.cols, m.y.data());
+    benchmark::DoNotOptimize(m.y.data());
   }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(wq.size()));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(m.w.size()));
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "cli/bench_registry.h"
+#include "cli/runtime_flags.h"
 #include "common/errors.h"
 #include "common/rundir.h"
 #include "runtime/bench_model.h"
@@ -50,12 +51,8 @@ void setup(CLI::App& app) {
   app.add_option("--out", a->out, "directory for bench_model.json");
   app.callback([a] {
     a->opt.threads = parse_threads(a->threads);
-    auto parse_type = [](const std::string& flag, const std::string& v) {
-      if (auto t = quant_type_from_name(v)) return *t;
-      throw mecllm::InputError(fmt::format("{} = '{}', expected f32, f16, bf16, q8_0, q4_0 or q4_k", flag, v));
-    };
-    if (!a->type.empty()) a->opt.weight_type = parse_type("--type", a->type);
-    a->opt.kv_type = parse_type("--kv-type", a->kv_type);
+    if (!a->type.empty()) a->opt.weight_type = mecllm::cli::parse_quant_type("--type", a->type);
+    a->opt.kv_type = mecllm::cli::parse_quant_type("--kv-type", a->kv_type);
     const BenchModelResult r = bench_model(a->opt);
     fmt::print("bench model: {} ({}, {} kernels), {:.1f} MB read per generated token\n", r.model, r.weight_type, r.simd,
                static_cast<double>(r.bytes_per_token) / 1e6);

@@ -1,5 +1,6 @@
-// mecllm chat -m MODEL [--template llama3|qwen|chatml|mistral] [--system TEXT] [-n N] [--temp T]
-//             [--seed S] [--threads T] [--ctx C] [--type q8_0] [--tokenizer F]
+// mecllm chat -m MODEL [--template llama3|qwen|chatml|mistral] [--system TEXT] [-n N]
+//             [sampling flags as generate] [--threads T] [--ctx C] [--type q8_0] [--kv-type f16]
+//             [--tokenizer F]
 //   Multi-turn chat on stdin/stdout: one user message per line, the reply streams back.
 //   "/reset" starts a new conversation; end of input quits.
 #include <fmt/format.h>
@@ -7,7 +8,7 @@
 #include <iostream>
 
 #include "cli/command.h"
-#include "common/errors.h"
+#include "cli/runtime_flags.h"
 #include "runtime/chat.h"
 
 namespace {
@@ -16,8 +17,9 @@ using namespace mecllm::runtime;
 
 void setup(CLI::App& app) {
   struct Args {
-    std::string model, tmpl, system, tokenizer, type;
-    int n = 256, threads = 1, ctx = 0;
+    std::string model, tmpl, system, tokenizer;
+    int n = 256;
+    mecllm::cli::LoadFlags load;
     SamplerConfig sampler;
   };
   auto a = std::make_shared<Args>();
@@ -25,23 +27,12 @@ void setup(CLI::App& app) {
   app.add_option("--template", a->tmpl, "chat template family; default: detected from the tokenizer");
   app.add_option("--system", a->system, "system prompt");
   app.add_option("-n,--n-predict", a->n, "tokens per reply at most")->capture_default_str();
-  app.add_option("--temp", a->sampler.temperature, "temperature; 0 = greedy")->capture_default_str();
-  app.add_option("--top-p", a->sampler.top_p, "top-p; 1 = off")->capture_default_str();
-  app.add_option("--seed", a->sampler.seed, "sampling seed")->capture_default_str();
-  app.add_option("-t,--threads", a->threads, "threads (>= 1)")->capture_default_str();
-  app.add_option("-c,--ctx", a->ctx, "context length; 0 = the model's")->capture_default_str();
-  app.add_option("--type", a->type, "re-quantise weights at load: f16, q8_0, q4_0, q4_k");
+  mecllm::cli::add_sampling_flags(app, a->sampler);
+  a->load.add_to(app);
   app.add_option("--tokenizer", a->tokenizer, "tokenizer file; default: found from the model");
   app.callback([a] {
-    LoadOptions lo;
-    lo.n_threads = a->threads;
-    lo.context = a->ctx;
-    if (!a->type.empty()) {
-      const auto t = quant_type_from_name(a->type);
-      if (!t) throw mecllm::InputError(fmt::format("--type = '{}', expected f16, q8_0, q4_0 or q4_k", a->type));
-      lo.weight_type = *t;
-    }
-    Transformer model = Transformer::load(a->model, lo);
+    Transformer model = Transformer::load(a->model, a->load.options());
+    for (const auto& note : model.notes()) std::cerr << "note: " << note << "\n";
     const auto tok = tokenizer_for_model(model.file(), a->tokenizer);
     std::optional<ChatFamily> family = a->tmpl.empty() ? detect_chat_family(*tok) : parse_chat_family(a->tmpl);
     if (!family) throw mecllm::InputError(fmt::format("{}: no chat template detected; pass --template", a->model));

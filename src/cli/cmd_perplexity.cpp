@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "cli/command.h"
+#include "cli/runtime_flags.h"
 #include "common/errors.h"
 #include "common/rundir.h"
 #include "runtime/generate.h"
@@ -44,11 +45,7 @@ void setup(CLI::App& app) {
     lo.n_threads = a->threads;
     lo.context = a->opt.ctx;
     lo.max_batch = std::min(a->opt.ctx, 512);
-    if (!a->type.empty()) {
-      const auto t = quant_type_from_name(a->type);
-      if (!t) throw mecllm::InputError(fmt::format("--type = '{}', expected f16, q8_0, q4_0 or q4_k", a->type));
-      lo.weight_type = *t;
-    }
+    mecllm::cli::apply_weight_type(a->type, lo);
     Transformer model = Transformer::load(a->model, lo);
     for (const auto& note : model.notes()) std::cerr << "note: " << note << "\n";
     lo.weight_type.reset();

@@ -272,29 +272,36 @@ float vec_dot_bf16_f32(const uint16_t* x, const float* y, int64_t n) {
   return s;
 }
 
+namespace {
+// Sum over 32-blocks of each block's integer dot times both blocks' scales: every block type with
+// one scale per 32 values (Q4_0, Q8_0) dots with Q8_0 this way; int_dot gives the integer part.
+template <typename Block, typename IntDot>
+float scaled_block_sum(const Block* x, const block_q8_0* y, int64_t nb, IntDot int_dot) {
+  float s = 0.0f;
+  for (int64_t b = 0; b < nb; ++b) s += static_cast<float>(int_dot(x[b], y[b])) * (fp16_to_fp32(x[b].d) * fp16_to_fp32(y[b].d));
+  return s;
+}
+}  // namespace
+
 float vec_dot_q4_0_q8_0(const block_q4_0* x, const block_q8_0* y, int64_t n) {
   MECLLM_CHECK(n % QK4_0 == 0, "q4_0 dot of {} values", n);
-  float s = 0.0f;
-  for (int64_t b = 0; b < n / QK4_0; ++b) {
+  return scaled_block_sum(x, y, n / QK4_0, [](const block_q4_0& xb, const block_q8_0& yb) {
     int sumi = 0;
     for (int j = 0; j < QK4_0 / 2; ++j) {
-      sumi += ((x[b].qs[j] & 0x0F) - 8) * y[b].qs[j];
-      sumi += ((x[b].qs[j] >> 4) - 8) * y[b].qs[j + QK4_0 / 2];
+      sumi += ((xb.qs[j] & 0x0F) - 8) * yb.qs[j];
+      sumi += ((xb.qs[j] >> 4) - 8) * yb.qs[j + QK4_0 / 2];
     }
-    s += static_cast<float>(sumi) * (fp16_to_fp32(x[b].d) * fp16_to_fp32(y[b].d));
-  }
-  return s;
+    return sumi;
+  });
 }
 
 float vec_dot_q8_0_q8_0(const block_q8_0* x, const block_q8_0* y, int64_t n) {
   MECLLM_CHECK(n % QK8_0 == 0, "q8_0 dot of {} values", n);
-  float s = 0.0f;
-  for (int64_t b = 0; b < n / QK8_0; ++b) {
+  return scaled_block_sum(x, y, n / QK8_0, [](const block_q8_0& xb, const block_q8_0& yb) {
     int sumi = 0;
-    for (int j = 0; j < QK8_0; ++j) sumi += x[b].qs[j] * y[b].qs[j];
-    s += static_cast<float>(sumi) * (fp16_to_fp32(x[b].d) * fp16_to_fp32(y[b].d));
-  }
-  return s;
+    for (int j = 0; j < QK8_0; ++j) sumi += xb.qs[j] * yb.qs[j];
+    return sumi;
+  });
 }
 
 float vec_dot_q4_K_q8_0(const block_q4_K* x, const block_q8_0* y, int64_t n) {
@@ -325,45 +332,32 @@ float vec_dot_q4_K_q8_0(const block_q4_K* x, const block_q8_0* y, int64_t n) {
 
 namespace {
 
-
 void f32_to_float(const void* x, float* y, int64_t n) { std::memcpy(y, x, static_cast<size_t>(n) * sizeof(float)); }
 void f32_from_float(const float* x, void* y, int64_t n) { std::memcpy(y, x, static_cast<size_t>(n) * sizeof(float)); }
-void f16_to_float(const void* x, float* y, int64_t n) { fp16_to_fp32_row(static_cast<const uint16_t*>(x), y, n); }
-void f16_from_float(const float* x, void* y, int64_t n) { fp32_to_fp16_row(x, static_cast<uint16_t*>(y), n); }
-void bf16_to_float(const void* x, float* y, int64_t n) { bf16_to_fp32_row(static_cast<const uint16_t*>(x), y, n); }
-void bf16_from_float(const float* x, void* y, int64_t n) { fp32_to_bf16_row(x, static_cast<uint16_t*>(y), n); }
-void q4_0_to_float(const void* x, float* y, int64_t n) { dequantize_row_q4_0(static_cast<const block_q4_0*>(x), y, n); }
-void q4_0_from_float(const float* x, void* y, int64_t n) { quantize_row_q4_0_ref(x, static_cast<block_q4_0*>(y), n); }
-void q8_0_to_float(const void* x, float* y, int64_t n) { dequantize_row_q8_0(static_cast<const block_q8_0*>(x), y, n); }
-void q8_0_from_float(const float* x, void* y, int64_t n) { quantize_row_q8_0_ref(x, static_cast<block_q8_0*>(y), n); }
-void q4_K_to_float(const void* x, float* y, int64_t n) { dequantize_row_q4_K(static_cast<const block_q4_K*>(x), y, n); }
-void q4_K_from_float(const float* x, void* y, int64_t n) { quantize_row_q4_K_ref(x, static_cast<block_q4_K*>(y), n); }
 
-float dot_f32(const void* x, const void* y, int64_t n) {
-  return vec_dot_f32(static_cast<const float*>(x), static_cast<const float*>(y), n);
-}
-float dot_f16(const void* x, const void* y, int64_t n) {
-  return vec_dot_f16_f32(static_cast<const uint16_t*>(x), static_cast<const float*>(y), n);
-}
-float dot_bf16(const void* x, const void* y, int64_t n) {
-  return vec_dot_bf16_f32(static_cast<const uint16_t*>(x), static_cast<const float*>(y), n);
-}
-float dot_q4_0(const void* x, const void* y, int64_t n) {
-  return vec_dot_q4_0_q8_0(static_cast<const block_q4_0*>(x), static_cast<const block_q8_0*>(y), n);
-}
-float dot_q8_0(const void* x, const void* y, int64_t n) {
-  return vec_dot_q8_0_q8_0(static_cast<const block_q8_0*>(x), static_cast<const block_q8_0*>(y), n);
-}
-float dot_q4_K(const void* x, const void* y, int64_t n) {
-  return vec_dot_q4_K_q8_0(static_cast<const block_q4_K*>(x), static_cast<const block_q8_0*>(y), n);
-}
+// The typed row functions above behind the untyped signatures of QuantTraits.
+template <typename T, void (*F)(const T*, float*, int64_t)>
+void to_float_as(const void* x, float* y, int64_t n) { F(static_cast<const T*>(x), y, n); }
+template <typename T, void (*F)(const float*, T*, int64_t)>
+void from_float_as(const float* x, void* y, int64_t n) { F(x, static_cast<T*>(y), n); }
+template <typename X, typename Y, float (*F)(const X*, const Y*, int64_t)>
+float dot_as(const void* x, const void* y, int64_t n) { return F(static_cast<const X*>(x), static_cast<const Y*>(y), n); }
 
-const QuantTraits kF32{"f32", 1, sizeof(float), false, 32, f32_to_float, f32_from_float, dot_f32, QuantType::F32};
-const QuantTraits kF16{"f16", 1, sizeof(uint16_t), false, 16, f16_to_float, f16_from_float, dot_f16, QuantType::F32};
-const QuantTraits kBF16{"bf16", 1, sizeof(uint16_t), false, 16, bf16_to_float, bf16_from_float, dot_bf16, QuantType::F32};
-const QuantTraits kQ4_0{"q4_0", QK4_0, sizeof(block_q4_0), true, 4, q4_0_to_float, q4_0_from_float, dot_q4_0, QuantType::Q8_0};
-const QuantTraits kQ8_0{"q8_0", QK8_0, sizeof(block_q8_0), true, 8, q8_0_to_float, q8_0_from_float, dot_q8_0, QuantType::Q8_0};
-const QuantTraits kQ4_K{"q4_k", QK_K, sizeof(block_q4_K), true, 4, q4_K_to_float, q4_K_from_float, dot_q4_K, QuantType::Q8_0};
+const QuantTraits kF32{"f32", 1, sizeof(float), false, 32, f32_to_float, f32_from_float,
+                       dot_as<float, float, vec_dot_f32>, QuantType::F32};
+const QuantTraits kF16{"f16", 1, sizeof(uint16_t), false, 16, to_float_as<uint16_t, fp16_to_fp32_row>,
+                       from_float_as<uint16_t, fp32_to_fp16_row>, dot_as<uint16_t, float, vec_dot_f16_f32>, QuantType::F32};
+const QuantTraits kBF16{"bf16", 1, sizeof(uint16_t), false, 16, to_float_as<uint16_t, bf16_to_fp32_row>,
+                        from_float_as<uint16_t, fp32_to_bf16_row>, dot_as<uint16_t, float, vec_dot_bf16_f32>, QuantType::F32};
+const QuantTraits kQ4_0{"q4_0", QK4_0, sizeof(block_q4_0), true, 4, to_float_as<block_q4_0, dequantize_row_q4_0>,
+                        from_float_as<block_q4_0, quantize_row_q4_0_ref>,
+                        dot_as<block_q4_0, block_q8_0, vec_dot_q4_0_q8_0>, QuantType::Q8_0};
+const QuantTraits kQ8_0{"q8_0", QK8_0, sizeof(block_q8_0), true, 8, to_float_as<block_q8_0, dequantize_row_q8_0>,
+                        from_float_as<block_q8_0, quantize_row_q8_0_ref>,
+                        dot_as<block_q8_0, block_q8_0, vec_dot_q8_0_q8_0>, QuantType::Q8_0};
+const QuantTraits kQ4_K{"q4_k", QK_K, sizeof(block_q4_K), true, 4, to_float_as<block_q4_K, dequantize_row_q4_K>,
+                        from_float_as<block_q4_K, quantize_row_q4_K_ref>,
+                        dot_as<block_q4_K, block_q8_0, vec_dot_q4_K_q8_0>, QuantType::Q8_0};
 
 }  // namespace
 
