@@ -6,6 +6,8 @@
 #include <cmath>
 
 #include "common/errors.h"
+#include "eval/card_json.h"
+#include "eval/device.h"
 
 namespace mecllm::eval {
 
@@ -94,6 +96,42 @@ RooflineCalibration deploy_calibration(const RooflineCalibration& measured, doub
                          c.compute_efficiency, compute_share > 0 ? "given" : "assumed, code default",
                          measured.bandwidth_share_raw, measured.compute_share_raw);
   return c;
+}
+
+DeployedVariant deploy_card(const json& card, const std::string& path, double deployed_params, double bandwidth_share,
+                            double compute_share) {
+  DeployedVariant d;
+  d.measured = footprint_from_json(card_at(card, path, "footprint"), path);
+  d.deployed = scale_footprint(d.measured, deployed_params);
+  d.calibration = deploy_calibration(calibration_from_json(card_at(card, path, "roofline_calibration"), path),
+                                     bandwidth_share, compute_share);
+  auto rule_num = [&](const char* key) { return card_number(card, path, std::string("accessibility.rule.") + key); };
+  AccessibilityConfig rule;
+  rule.context_tokens = int(rule_num("context_tokens"));
+  rule.kv_elem_bytes = rule_num("kv_elem_bytes");
+  rule.runtime_overhead_mb = rule_num("runtime_overhead_mb");
+  rule.min_decode_tok_s = rule_num("min_decode_tok_s");
+  rule.prompt_tokens = int(rule_num("prompt_tokens"));
+  rule.output_tokens = int(rule_num("output_tokens"));
+  const json& devices = card_at(card, path, "accessibility.devices");
+  if (!devices.is_array()) throw_input_error(path, "model card field 'accessibility.devices' must be a list");
+  std::vector<DeviceClass> classes;
+  for (size_t i = 0; i < devices.size(); ++i) {
+    const json& name = card_at(card, path, "accessibility.devices." + std::to_string(i) + ".device");
+    if (!name.is_string()) throw_input_error(path, "model card field 'accessibility.devices.{}.device' must be a string", i);
+    // The host was measured running the tiny variant itself; a deployment-scale host figure
+    // would be one more roofline estimate that nothing uses.
+    if (name != "host") classes.push_back(load_device_class(name.get<std::string>()));
+  }
+  d.report = assess_accessibility(d.deployed, classes, d.calibration, rule);
+  return d;
+}
+
+std::string DeployedVariant::describe() const {
+  return fmt::format(
+      "deployment-scale estimate: {:.3g} parameters (the measured variant has {} at {:.2f} bits per weight); "
+      "roofline: {}; KV cache and attention terms of the measured shape (not extrapolated)",
+      double(deployed.n_params), measured.n_params, measured.bits_per_weight(), calibration.method);
 }
 
 }  // namespace mecllm::eval

@@ -11,6 +11,7 @@
 
 #include <string>
 
+#include "eval/accessibility.h"
 #include "eval/roofline.h"
 
 namespace mecllm::eval {
@@ -40,5 +41,18 @@ ModelFootprint scale_footprint(const ModelFootprint& m, double deployed_params);
 // (docs/eval.md). Identical efficiencies make the variants differ only by their measured
 // compression. `method` says what applied and quotes the host's measured shares for reference.
 RooflineCalibration deploy_calibration(const RooflineCalibration& measured, double bandwidth_share, double compute_share);
+
+// A variant of a model card (model_card.json) deployed at `deployed_params` parameters on every
+// device class of the card except `host`: the scaled footprint, the efficiencies used and the
+// accessibility verdicts (speed, memory, energy per reference query) under the card's own rule.
+struct DeployedVariant {
+  ModelFootprint measured;  // the variant as measured
+  ModelFootprint deployed;  // scaled
+  RooflineCalibration calibration;
+  AccessibilityReport report;
+  std::string describe() const;  // what was measured and what was scaled, for `source` strings
+};
+DeployedVariant deploy_card(const nlohmann::json& card, const std::string& path, double deployed_params,
+                            double bandwidth_share, double compute_share);
 
 }  // namespace mecllm::eval

@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "common/rundir.h"
 #include "eval/accessibility.h"
+#include "eval/card_json.h"
 #include "eval/deploy_scale.h"
 #include "eval/device.h"
 #include "eval/tasks.h"
@@ -19,30 +20,9 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-// Walks a dotted key path of the card, failing with the file and the key.
-const json& at(const json& j, const std::string& path, const std::string& key_path) {
-  const json* cur = &j;
-  size_t start = 0;
-  while (start <= key_path.size()) {
-    size_t dot = key_path.find('.', start);
-    std::string key = key_path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-    if (cur->is_array() && !key.empty() && key.find_first_not_of("0123456789") == std::string::npos &&
-        std::stoull(key) < cur->size()) {
-      cur = &(*cur)[std::stoull(key)];
-    } else if (cur->is_object() && cur->contains(key)) {
-      cur = &(*cur)[key];
-    } else {
-      throw_input_error(path, "model card field '{}' is missing (write the card with `mecllm eval`)", key_path);
-    }
-    if (dot == std::string::npos) break;
-    start = dot + 1;
-  }
-  return *cur;
-}
+const json& at(const json& j, const std::string& path, const std::string& key_path) { return card_at(j, path, key_path); }
 double number(const json& j, const std::string& path, const std::string& key_path) {
-  const json& v = at(j, path, key_path);
-  if (!v.is_number()) throw_input_error(path, "model card field '{}' = {}, expected a number", key_path, v.dump());
-  return v.get<double>();
+  return card_number(j, path, key_path);
 }
 }  // namespace
 
@@ -147,36 +127,17 @@ std::vector<json> profiles_of_card(const json& card, const std::string& variant,
 std::vector<json> deploy_profiles_of_card(const json& card, const std::string& variant, const std::string& path,
                                           double base_deploy_params, double kept_share, const ProfileOptions& opt) {
   const Quality q = quality_of_card(card, path);
-  const ModelFootprint measured = footprint_from_json(at(card, path, "footprint"), path);
-  const ModelFootprint big = scale_footprint(measured, base_deploy_params * kept_share);
-  const RooflineCalibration cal =
-      deploy_calibration(calibration_from_json(at(card, path, "roofline_calibration"), path),
-                         opt.deploy_bandwidth_efficiency, opt.deploy_compute_efficiency);
-  AccessibilityConfig rule;
-  rule.context_tokens = int(number(card, path, "accessibility.rule.context_tokens"));
-  rule.kv_elem_bytes = number(card, path, "accessibility.rule.kv_elem_bytes");
-  rule.runtime_overhead_mb = number(card, path, "accessibility.rule.runtime_overhead_mb");
-  rule.min_decode_tok_s = number(card, path, "accessibility.rule.min_decode_tok_s");
-  rule.prompt_tokens = int(number(card, path, "accessibility.rule.prompt_tokens"));
-  rule.output_tokens = int(number(card, path, "accessibility.rule.output_tokens"));
-  std::vector<DeviceClass> classes;
-  const json& devices = device_list(card, path);
-  for (size_t i = 0; i < devices.size(); ++i) {
-    std::string name = device_name(card, path, i);
-    // The host was measured running the tiny variant itself; a deployment-scale host entry
-    // would be one more roofline estimate that no scenario uses.
-    if (name != "host") classes.push_back(load_device_class(name));
-  }
-  const AccessibilityReport rep = assess_accessibility(big, classes, cal, rule);
-  const std::string scaled = fmt::format(
-      "deployment-scale estimate: {:.3g} parameters = {:.4g} (base at deployment) x {:.4f} (share of the measured base's "
-      "parameters this variant keeps, measured: {} of them) at {:.2f} bits per weight (measured); roofline: {}; KV cache "
-      "and attention terms of the measured shape (not extrapolated)",
-      double(big.n_params), base_deploy_params, kept_share, measured.n_params, measured.bits_per_weight(), cal.method);
+  const DeployedVariant d = deploy_card(card, path, base_deploy_params * kept_share, opt.deploy_bandwidth_efficiency,
+                                        opt.deploy_compute_efficiency);
+  const std::string scaled =
+      fmt::format("{}; {:.3g} parameters = {:.4g} (base at deployment) x {:.4f} (share of the measured base's "
+                  "parameters this variant keeps)",
+                  d.describe(), double(d.deployed.n_params), base_deploy_params, kept_share);
   std::vector<json> out;
-  for (const auto& v : rep.devices) {
+  for (const auto& v : d.report.devices) {
     if (!v.fits) {
-      log_info("profile: {} at {:.3g} parameters does not fit {}: {}", variant, double(big.n_params), v.device, v.reason);
+      log_info("profile: {} at {:.3g} parameters does not fit {}: {}", variant, double(d.deployed.n_params), v.device,
+               v.reason);
       continue;
     }
     out.push_back(entry(variant, v.device, v.speed.prefill_tok_s, v.speed.decode_tok_s, v.active_power_w,
