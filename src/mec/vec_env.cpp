@@ -80,7 +80,7 @@ VecEnv::Impl::Impl(const Scenario& s, int num_envs, int num_users, uint64_t seed
   in_tok.assign(EN * J, 0), out_tok.assign(EN * J, 0), ctx_bits.assign(EN * J, 0);
   sum_in.assign(EN, 0), sum_out.assign(EN, 0), sum_ctx.assign(EN, 0);
   obs.assign(EN * kObsDim, 0.f), final_obs.assign(EN * kObsDim, 0.f);
-  rewards.assign(E, 0.f), costs.assign(EN * kNumCosts, 0.f);
+  rewards.assign(E, 0.f), user_rewards.assign(EN, 0.f), costs.assign(EN * kNumCosts, 0.f);
   terminated.assign(E, 0), truncated.assign(E, 0), info.assign(E, {}), outcome.assign(EN, {});
   cost_slot.assign(size_t(E) * kNumCosts, 0.f), had_active.assign(E, 0), acted.assign(EN, 0);
   share.assign(N, 0.0), order.assign(N, {0.0, 0});
@@ -307,7 +307,28 @@ void VecEnv::Impl::write_obs(int e, float* out) const {
     o[kObsActiveShare] = float(double(n_active) / N);
     o[kObsSlot] = float(double(slot[e]) / sc.horizon);
     o[kObsActive] = a ? 1.f : 0.f;
+    write_task_features(i, 1.0 / std::max(1, n_active), o);
   }
+}
+
+void VecEnv::Impl::write_task_features(size_t i, double bw_share, float* o) const {
+  const auto& sc = scenario;
+  if (!active[i]) {
+    o[kObsLocalTime] = o[kObsUploadTime] = o[kObsEdgeTime] = o[kObsLocalEnergy] = 0.f;
+    return;
+  }
+  const EdgeTiming& et = edge_timing[server[i]];
+  const double* ctx = &ctx_bits[i * J];
+  double ctx_sum = 0;
+  for (int j = 0; j < prompts[i]; ++j) ctx_sum += ctx[j];
+  const double t_loc = sum_in[i] * loc_pre_s_tok[i] + sum_out[i] * loc_dec_s_tok[i];
+  const double up_bits = sum_in[i] * sc.workload.bits_per_token + ctx_sum + prompts[i] * sc.workload.request_overhead_bytes * 8.0;
+  const double t_up = up_bits / shannon_rate(bw_share, sc.channel.bandwidth_hz, p_tx_w, gain[i], noise_w_hz);
+  const double inv_ref = 1.0 / sc.latency_ref_s;
+  o[kObsLocalTime] = float(t_loc * inv_ref);
+  o[kObsUploadTime] = float(std::min(t_up * inv_ref, 10.0));
+  o[kObsEdgeTime] = float((sum_in[i] * et.prefill_s_per_tok + sum_out[i] * et.decode_s_per_tok) * inv_ref);
+  o[kObsLocalEnergy] = budget_j[i] > 0 ? float(loc_power_w[i] * t_loc / (100.0 * budget_j[i])) : 0.f;
 }
 
 void VecEnv::Impl::step_env(int e, const float* actions) {
@@ -376,6 +397,7 @@ void VecEnv::Impl::step_env(int e, const float* actions) {
     c[kCostHallucination] = active[i] ? float(o.hallucination - cons.hallucination_max) : 0.f;
     q_energy[i] = std::max(q_energy[i] + o.energy_j - budget_j[i], 0.0);
     sum_en_all += o.energy_j, sum_budget += budget_j[i];
+    user_rewards[i] = active[i] ? float(-o.latency_s / sc.latency_ref_s) : 0.f;
     if (active[i]) sum_lat += o.latency_s, sum_en_active += o.energy_j, sum_acc += o.accuracy, sum_hal += o.hallucination;
   }
   SlotInfo& si = info[e];
@@ -462,6 +484,7 @@ std::span<const uint8_t> VecEnv::truncated() const { return impl_->truncated; }
 std::span<const SlotInfo> VecEnv::slot_info() const { return impl_->info; }
 std::span<const uint8_t> VecEnv::acted() const { return impl_->acted; }
 std::span<const float> VecEnv::slot_costs() const { return impl_->cost_slot; }
+std::span<const float> VecEnv::user_rewards() const { return impl_->user_rewards; }
 const Scenario& VecEnv::scenario() const { return impl_->scenario; }
 
 }  // namespace mecllm::mec

@@ -72,6 +72,10 @@ class VecEnv {
   // (num_envs, kNumCosts) slot-level costs of the slot just stepped, "<= 0" form:
   // [mean_n E_n - mean_n Ebar_n, A_min - A_t, H_t - H_max] (quality terms 0 without active users).
   std::span<const float> slot_costs() const;
+  // (num_envs, num_users) each user's own reward for the slot just stepped: -T_n / T_ref where the
+  // user had a task, 0 otherwise (the per-user credit a shared-weight agent learns from; rewards()
+  // stays the team mean).
+  std::span<const float> user_rewards() const;
 
   const Scenario& scenario() const;
 

@@ -36,6 +36,12 @@ enum ObsFeature : int {
   kObsActiveShare,     // fraction of users with a task this slot
   kObsSlot,            // slot of episode / horizon
   kObsActive,          // 1 if this user has a task
+  // What the decision trades off, precomputed from the task and the user's own device and channel
+  // (the agent could not infer its device class or the Shannon rate from the raw features):
+  kObsLocalTime,       // own device's service time of the whole task / latency_ref_s
+  kObsUploadTime,      // upload time of the whole task at an equal share among active users / latency_ref_s (<= 10)
+  kObsEdgeTime,        // edge prefill + decode of the whole task at batch 1, prompts in sequence / latency_ref_s
+  kObsLocalEnergy,     // energy of running the whole task locally / (100 * Ebar_n)
   kObsDim
 };
 
@@ -104,6 +110,7 @@ struct VecEnv::Impl {
   // ---- outputs
   std::vector<float> obs, final_obs;  // (E, N, kObsDim)
   std::vector<float> rewards;         // (E)
+  std::vector<float> user_rewards;    // (E, N) -T_n / T_ref of the slot just stepped, 0 without a task
   std::vector<float> costs;           // (E, N, kNumCosts)
   std::vector<uint8_t> terminated, truncated;  // (E)
   std::vector<SlotInfo> info;         // (E)
@@ -122,6 +129,7 @@ struct VecEnv::Impl {
   void step_env(int e, const float* actions);
   void next_slot(int e);           // mobility, channel, new tasks
   void write_obs(int e, float* out) const;
+  void write_task_features(size_t i, double bw_share, float* o) const;  // kObsLocalTime.. of one user
 
   // ---- the slot model, shared by step() and full-knowledge baselines
   // Effective share after rounding to whole prompts (when the scenario says so).

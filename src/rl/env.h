@@ -4,7 +4,8 @@
 //
 // Layouts are those of VecEnv: observations (num_envs, num_users, obs_dim), actions
 // (num_envs, num_users, act_dim) in [0,1], active (num_envs, num_users), rewards (num_envs),
-// costs (num_envs, num_users, num_costs), terminated/truncated (num_envs).
+// costs (num_envs, num_users, num_costs), terminated/truncated (num_envs). active() describes the
+// current observation (read it before step()); rewards/costs describe the step just taken.
 #pragma once
 
 #include <cstdint>
@@ -31,6 +32,8 @@ class TrainEnv {
   virtual std::span<const float> final_observations() const = 0;
   virtual std::span<const uint8_t> active() const = 0;
   virtual std::span<const float> rewards() const = 0;
+  // (num_envs, num_users) each user's own reward of the step just taken (0 without a task).
+  virtual std::span<const float> user_rewards() const = 0;
   virtual std::span<const float> costs() const = 0;
   virtual std::span<const uint8_t> terminated() const = 0;
   virtual std::span<const uint8_t> truncated() const = 0;

@@ -56,6 +56,9 @@ PolicyWeights policy_from_json(const nlohmann::json& j, const std::string& sourc
   auto format = get_field<std::string>(j, "format", "", source);
   if (format != kPolicyFormat) throw_input_error(source, "field 'format' is '{}', expected '{}'", format, kPolicyFormat);
   int version = get_field<int>(j, "version", "", source);
+  if (version == 1)
+    throw_input_error(source, "field 'version' is 1: version-1 policies were trained on the older 19-feature simulator "
+                      "observation, which this build no longer produces; retrain with `mecllm train`");
   if (version != kPolicyVersion)
     throw_input_error(source, "field 'version' is {}, this build reads version {}", version, kPolicyVersion);
   PolicyWeights w;

@@ -13,7 +13,9 @@
 namespace mecllm::rl {
 
 inline constexpr const char* kPolicyFormat = "mecllm-policy";
-inline constexpr int kPolicyVersion = 1;
+// Version 2: the simulator observation gained the task/device features (kObsLocalTime..., 23
+// floats instead of 19), so version-1 files are refused with a message asking to retrain.
+inline constexpr int kPolicyVersion = 2;
 
 struct DenseLayer {
   int in = 0, out = 0;

@@ -32,6 +32,7 @@ class MecTrainEnv : public TrainEnv {
   std::span<const float> final_observations() const override { return env_.final_observations(); }
   std::span<const uint8_t> active() const override { return env_.active(); }
   std::span<const float> rewards() const override { return env_.rewards(); }
+  std::span<const float> user_rewards() const override { return env_.user_rewards(); }
   std::span<const float> costs() const override { return env_.costs(); }
   std::span<const uint8_t> terminated() const override { return env_.terminated(); }
   std::span<const uint8_t> truncated() const override { return env_.truncated(); }

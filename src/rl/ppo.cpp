@@ -129,7 +129,7 @@ TrainResult train_ppo(const RlConfig& cfg_in, TrainEnv& env, const TrainOptions&
   Agent agent(D, K, C, args);
   torch::optim::Adam optimizer(agent->parameters(), torch::optim::AdamOptions(args.learning_rate).eps(args.adam_eps));
   RunningMeanStd obs_rms(D);
-  RewardScaler reward_scaler(E, args.gamma);
+  RewardScaler reward_scaler(static_cast<int>(A), args.gamma);  // one discounted return per agent
   LagrangeSettings ls{cfg.lagrange.lr, cfg.lagrange.init, cfg.lagrange.max_lambda, cfg.lagrange.pid,
                       cfg.lagrange.kp, cfg.lagrange.ki, cfg.lagrange.kd};
   LagrangeMultipliers lagrange(C, ls);
@@ -307,7 +307,7 @@ TrainResult train_ppo(const RlConfig& cfg_in, TrainEnv& env, const TrainOptions&
   auto advantages = torch::zeros({T, A});
   auto returns = torch::zeros({T, A, V});
   std::vector<int64_t> perm(static_cast<size_t>(B));
-  std::vector<int64_t> img_perm;
+  std::vector<int64_t> img_perm, act_perm;
   const std::vector<double>& cost_scale = cfg.lagrange.cost_scale;
 
   TrainResult result;
@@ -337,6 +337,12 @@ TrainResult train_ppo(const RlConfig& cfg_in, TrainEnv& env, const TrainOptions&
       obs[step].copy_(next_obs);
       float* first_p = firsts[step].data_ptr<float>();
       for (int64_t a = 0; a < A; ++a) first_p[a] = st.prev_done[a];
+      {
+        // The task flags of the observation acted on (active() shows the next slot after step()).
+        const auto env_act = env.active();
+        float* act_p = active[step].data_ptr<float>();
+        for (int64_t a = 0; a < A; ++a) act_p[a] = env_act[a];
+      }
       torch::Tensor mu, v;
       {
         torch::NoGradGuard ng;
@@ -364,24 +370,25 @@ TrainResult train_ppo(const RlConfig& cfg_in, TrainEnv& env, const TrainOptions&
 
       // TRY NOT TO MODIFY: record rewards, costs and episode boundaries per agent.
       auto env_r = env.rewards();
+      auto env_ur = env.user_rewards();
       auto env_c = env.costs();
-      auto env_act = env.active();
       auto env_term = env.terminated();
       auto env_trunc = env.truncated();
-      float scale = 1.0f;
-      if (args.norm_reward) {
-        std::vector<uint8_t> done(E);
-        for (int e = 0; e < E; ++e) done[e] = env_term[e] || env_trunc[e];
-        reward_scaler.update(env_r, done);
-        scale = static_cast<float>(reward_scaler.scale());
-      }
       float* r_p = rewards[step].data_ptr<float>();
       float* c_p = costs[step].data_ptr<float>();
-      float* act_p = active[step].data_ptr<float>();
+      const float* act_p = active[step].data_ptr<float>();
+      // Agent reward: the user's own latency term, optionally mixed with the team mean.
+      const float w_team = static_cast<float>(args.team_reward_weight);
+      for (int64_t a = 0; a < A; ++a) r_p[a] = (1.0f - w_team) * env_ur[a] + w_team * env_r[a / N];
+      if (args.norm_reward) {
+        std::vector<uint8_t> done(static_cast<size_t>(A));
+        for (int64_t a = 0; a < A; ++a) done[a] = env_term[a / N] || env_trunc[a / N];
+        reward_scaler.update(std::span<const float>(r_p, static_cast<size_t>(A)), done);
+        const float scale = static_cast<float>(reward_scaler.scale()), clip = static_cast<float>(args.reward_clip);
+        for (int64_t a = 0; a < A; ++a) r_p[a] = std::clamp(r_p[a] * scale, -clip, clip);
+      }
       bool any_trunc = false;
       for (int e = 0; e < E; ++e) {
-        float r = env_r[e] * scale;
-        if (args.norm_reward) r = std::clamp(r, -static_cast<float>(args.reward_clip), static_cast<float>(args.reward_clip));
         reward_sum += env_r[e];
         st.ep_return[e] += env_r[e];
         const bool done = env_term[e] || env_trunc[e];
@@ -393,8 +400,6 @@ TrainResult train_ppo(const RlConfig& cfg_in, TrainEnv& env, const TrainOptions&
         }
         for (int n = 0; n < N; ++n) {
           const int64_t a = int64_t{e} * N + n;
-          r_p[a] = r;
-          act_p[a] = env_act[a];
           terms[step * A + a] = env_term[e];
           truncs[step * A + a] = env_trunc[e] && !env_term[e];
           st.prev_done[a] = done;
@@ -402,7 +407,7 @@ TrainResult train_ppo(const RlConfig& cfg_in, TrainEnv& env, const TrainOptions&
             const float raw = env_c[a * C + c];
             c_p[a * C + c] = static_cast<float>(raw * cost_scale[c]);
             // Energy budgets are per slot for every user; quality constraints average over tasks.
-            if (c == 0 || env_act[a]) raw_cost_sum[c] += raw, raw_cost_cnt[c] += 1;
+            if (c == 0 || act_p[a] > 0) raw_cost_sum[c] += raw, raw_cost_cnt[c] += 1;
           }
         }
       }
@@ -509,7 +514,10 @@ TrainResult train_ppo(const RlConfig& cfg_in, TrainEnv& env, const TrainOptions&
     auto b_advantages = advantages.view({B});
     auto b_returns = returns.view({B, V});
     auto b_values = values.view({B, V});
-    auto b_mask = args.mask_inactive ? active.view({B}) : torch::ones({B});
+    // The policy loss only sees samples whose action mattered (users with a task): with sparse
+    // arrivals they are a few percent of the batch, so each minibatch gathers them instead of
+    // computing the actor on every sample and masking.
+    const float* b_active = active.data_ptr<float>();
     const int64_t M = imagined.size();
     const int64_t img_mb = M / args.num_minibatches;
     img_perm.resize(static_cast<size_t>(M));
@@ -542,13 +550,19 @@ TrainResult train_ppo(const RlConfig& cfg_in, TrainEnv& env, const TrainOptions&
       for (int64_t start = 0, mbi = 0; start + args.minibatch_size <= B; start += args.minibatch_size, ++mbi) {
         auto mb_inds = torch::from_blob(perm.data() + start, {args.minibatch_size}, torch::kInt64);
         auto mb_obs = b_obs.index_select(0, mb_inds);
-        auto mb_mask = b_mask.index_select(0, mb_inds);
-        auto newmu = agent->mean(mb_obs);
-        auto newlogprob = agent->log_prob(newmu, b_us.index_select(0, mb_inds));
         auto entropy = agent->entropy();
-        auto [pg_loss, logratio, ratio] =
-            clipped_pg(newlogprob, b_logprobs.index_select(0, mb_inds), b_advantages.index_select(0, mb_inds), mb_mask);
-        {
+        act_perm.clear();
+        for (int64_t k = start; k < start + args.minibatch_size; ++k)
+          if (!args.mask_inactive || b_active[perm[k]] > 0) act_perm.push_back(perm[k]);
+        const int64_t P = static_cast<int64_t>(act_perm.size());
+        torch::Tensor pg_loss = torch::zeros({});
+        if (P > 0) {
+          auto p_inds = torch::from_blob(act_perm.data(), {P}, torch::kInt64);
+          auto newmu = agent->mean(b_obs.index_select(0, p_inds));
+          auto newlogprob = agent->log_prob(newmu, b_us.index_select(0, p_inds));
+          auto [pg, logratio, ratio] = clipped_pg(newlogprob, b_logprobs.index_select(0, p_inds),
+                                                  b_advantages.index_select(0, p_inds), torch::ones({P}));
+          pg_loss = pg;
           torch::NoGradGuard ng;
           // http://joschu.net/blog/kl-approx.html
           approx_kl = ((ratio - 1) - logratio).mean().item<double>();

@@ -43,6 +43,7 @@ void PpoArgs::validate(const config::ConfigErrors& err) const {
   err.require(layers >= 1 && layers <= 8, "layers", "between 1 and 8");
   err.require(obs_clip > 0, "obs_clip", "> 0");
   err.require(reward_clip > 0, "reward_clip", "> 0");
+  err.require(team_reward_weight >= 0 && team_reward_weight <= 1, "team_reward_weight", "in [0, 1]");
   err.require(torch_threads >= 1, "torch_threads", "at least 1");
   err.require(checkpoint_every >= 1, "checkpoint_every", "at least 1");
 }

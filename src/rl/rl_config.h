@@ -46,6 +46,7 @@ struct PpoArgs {
   bool norm_reward = false;          // divide rewards by the running std of the discounted return
   double reward_clip = 10;           // clip of scaled rewards
   bool mask_inactive = true;         // leave users without a task out of the policy loss
+  double team_reward_weight = 0.0;   // agent reward = (1-w) own -T_n/T_ref + w team mean (0: own only)
   int torch_threads = 1;             // intra-op threads (1 keeps runs bit-reproducible)
   int checkpoint_every = 5;          // iterations between checkpoints (and always at the end)
 
@@ -86,6 +87,7 @@ struct PpoArgs {
     v("norm_reward", norm_reward, "scale rewards by the running std of the discounted return");
     v("reward_clip", reward_clip, "clip of scaled rewards");
     v("mask_inactive", mask_inactive, "exclude users without a task from the policy loss");
+    v("team_reward_weight", team_reward_weight, "weight of the team mean reward in each user's reward (0: own latency only)");
     v("torch_threads", torch_threads, "LibTorch intra-op threads");
     v("checkpoint_every", checkpoint_every, "iterations between checkpoints");
   }
@@ -99,7 +101,10 @@ struct LagrangeArgs {
   double max_lambda = 100;                   // upper projection bound (keeps the penalty finite)
   bool pid = false;                          // PID-Lagrangian (Stooke et al. 2020) instead of SGD
   double kp = 0.1, ki = 0.05, kd = 0.0;      // PID gains (ki plays the role of lr)
-  std::vector<double> cost_scale = {1.0, 1.0, 1.0};  // multiplies each raw cost (units -> O(1))
+  // Multiplies each raw cost (units -> O(1) next to a task's -T/T_ref of 0.3-6): energy in J per
+  // user-slot (budgets of 2-5 J), accuracy and hallucination as probabilities whose local/edge
+  // difference is a few hundredths, so unscaled they would need multipliers in the hundreds.
+  std::vector<double> cost_scale = {0.1, 10.0, 100.0};
 
   template <class V>
   void visit(V& v) {

@@ -67,6 +67,9 @@ TEST(ExportedPolicy, rejects_wrong_format_version_and_sizes) {
   j["version"] = 99;
   EXPECT_NE(expect_input_error(j).find("version"), std::string::npos);
   j = good;
+  j["version"] = 1;  // the 19-feature observation: refused with a hint to retrain
+  EXPECT_NE(expect_input_error(j).find("retrain"), std::string::npos);
+  j = good;
   j["layers"][0]["weight"] = {1, 2, 3};
   auto msg = expect_input_error(j);
   EXPECT_NE(msg.find("layers[0].weight"), std::string::npos) << msg;
