@@ -246,51 +246,64 @@ TEST(Quant, reference_dot_error_within_bounds_for_every_type) {
   }
 }
 
-TEST(Quant, simd_kernels_equal_scalar_on_ragged_sizes) {
+namespace {
+
+bool cpu_runs(SimdLevel level) { return static_cast<int>(level) <= static_cast<int>(detect_simd_level()); }
+
+// Every kernel of `level`'s table against the scalar table on ragged sizes.
+void expect_level_equals_scalar(SimdLevel level) {
   const KernelTable& ref = kernel_table(SimdLevel::scalar);
-  int levels_checked = 0;
-  for (SimdLevel level : {SimdLevel::avx2, SimdLevel::avx512}) {
-    if (static_cast<int>(level) > static_cast<int>(detect_simd_level())) continue;
-    ++levels_checked;
-    const KernelTable& k = kernel_table(level);
-    for (QuantType t : kAllQuantTypes) {
-      const QuantTraits& tr = traits(t);
-      const std::vector<int64_t> sizes =
-          tr.block_size == 1 ? std::vector<int64_t>{1, 7, 8, 9, 15, 16, 17, 31, 33, 63, 100, 257, 1000}
-                             : std::vector<int64_t>{1, 2, 3, 5, 7, 9};
-      for (int64_t s : sizes) {
-        const int64_t n = tr.block_size == 1 ? s : s * tr.block_size;
-        const auto x = normal_values(n, 100 + static_cast<uint64_t>(n));
-        const auto y = normal_values(n, 200 + static_cast<uint64_t>(n));
-        const auto qx = quantize(t, x);
-        const auto qy = quantize(tr.vec_dot_type, y);
-        const int ti = quant_type_index(t);
-        const double want = ref.vec_dot[ti](qx.data(), qy.data(), n);
-        const double got = k.vec_dot[ti](qx.data(), qy.data(), n);
-        double mag = 0;
-        for (int64_t i = 0; i < n; ++i) mag += std::fabs(x[i] * y[i]);
-        EXPECT_LE(std::fabs(got - want), kMaxSimdRelErr * mag + 1e-6)
-            << k.name << " " << tr.name << " n=" << n << " want " << want << " got " << got;
-      }
-    }
-    for (int64_t n : {1, 5, 8, 13, 16, 40, 129}) {
-      const auto x = normal_values(n, 300 + static_cast<uint64_t>(n));
-      std::vector<uint16_t> xh(static_cast<size_t>(n));
-      fp32_to_fp16_row(x.data(), xh.data(), n);
-      std::vector<float> y0 = normal_values(n, 400), y1 = y0, y2 = y0, y3 = y0;
-      ref.axpy_f32(0.75f, x.data(), y0.data(), n);
-      k.axpy_f32(0.75f, x.data(), y1.data(), n);
-      ref.axpy_f16(-1.25f, xh.data(), y2.data(), n);
-      k.axpy_f16(-1.25f, xh.data(), y3.data(), n);
-      for (int64_t i = 0; i < n; ++i) {
-        EXPECT_NEAR(y0[i], y1[i], 1e-5f) << k.name << " axpy_f32 n=" << n;
-        EXPECT_NEAR(y2[i], y3[i], 1e-5f) << k.name << " axpy_f16 n=" << n;
-      }
-      const double a = ref.dot_f16_f32(xh.data(), y0.data(), n), b = k.dot_f16_f32(xh.data(), y0.data(), n);
-      EXPECT_NEAR(a, b, 1e-4 * (1 + std::fabs(a))) << k.name << " dot_f16_f32 n=" << n;
+  const KernelTable& k = kernel_table(level);
+  for (QuantType t : kAllQuantTypes) {
+    const QuantTraits& tr = traits(t);
+    const std::vector<int64_t> sizes =
+        tr.block_size == 1 ? std::vector<int64_t>{1, 7, 8, 9, 15, 16, 17, 31, 33, 63, 100, 257, 1000}
+                           : std::vector<int64_t>{1, 2, 3, 5, 7, 9};
+    for (int64_t s : sizes) {
+      const int64_t n = tr.block_size == 1 ? s : s * tr.block_size;
+      const auto x = normal_values(n, 100 + static_cast<uint64_t>(n));
+      const auto y = normal_values(n, 200 + static_cast<uint64_t>(n));
+      const auto qx = quantize(t, x);
+      const auto qy = quantize(tr.vec_dot_type, y);
+      const int ti = quant_type_index(t);
+      const double want = ref.vec_dot[ti](qx.data(), qy.data(), n);
+      const double got = k.vec_dot[ti](qx.data(), qy.data(), n);
+      double mag = 0;
+      for (int64_t i = 0; i < n; ++i) mag += std::fabs(x[i] * y[i]);
+      EXPECT_LE(std::fabs(got - want), kMaxSimdRelErr * mag + 1e-6)
+          << k.name << " " << tr.name << " n=" << n << " want " << want << " got " << got;
     }
   }
-  if (levels_checked == 0) GTEST_SKIP() << "no SIMD level on this CPU; only the scalar kernels exist";
+  for (int64_t n : {1, 5, 8, 13, 16, 40, 129}) {
+    const auto x = normal_values(n, 300 + static_cast<uint64_t>(n));
+    std::vector<uint16_t> xh(static_cast<size_t>(n));
+    fp32_to_fp16_row(x.data(), xh.data(), n);
+    std::vector<float> y0 = normal_values(n, 400), y1 = y0, y2 = y0, y3 = y0;
+    ref.axpy_f32(0.75f, x.data(), y0.data(), n);
+    k.axpy_f32(0.75f, x.data(), y1.data(), n);
+    ref.axpy_f16(-1.25f, xh.data(), y2.data(), n);
+    k.axpy_f16(-1.25f, xh.data(), y3.data(), n);
+    for (int64_t i = 0; i < n; ++i) {
+      EXPECT_NEAR(y0[i], y1[i], 1e-5f) << k.name << " axpy_f32 n=" << n;
+      EXPECT_NEAR(y2[i], y3[i], 1e-5f) << k.name << " axpy_f16 n=" << n;
+    }
+    const double a = ref.dot_f16_f32(xh.data(), y0.data(), n), b = k.dot_f16_f32(xh.data(), y0.data(), n);
+    EXPECT_NEAR(a, b, 1e-4 * (1 + std::fabs(a))) << k.name << " dot_f16_f32 n=" << n;
+  }
+}
+
+}  // namespace
+
+TEST(Quant, avx2_kernels_equal_scalar_on_ragged_sizes) {
+  if (!cpu_runs(SimdLevel::avx2)) GTEST_SKIP() << "this CPU has no AVX2+FMA+F16C; only the scalar kernels run";
+  expect_level_equals_scalar(SimdLevel::avx2);
+}
+
+TEST(Quant, avx512_kernels_equal_scalar_on_ragged_sizes) {
+  if (!cpu_runs(SimdLevel::avx512)) {
+    GTEST_SKIP() << "this CPU has no AVX-512F/BW/VL: quant_avx512.cpp is compiled but its kernels cannot run here";
+  }
+  expect_level_equals_scalar(SimdLevel::avx512);
 }
 
 namespace {
