@@ -6,6 +6,8 @@
 
 #include <torch/torch.h>
 
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <cmath>
 #include <fstream>
@@ -30,6 +32,15 @@ namespace mecllm::rl {
 namespace {
 
 constexpr int64_t kCheckpointVersion = 1;
+
+// LibTorch's CPU matmuls go to OpenBLAS, whose own thread pool ignores torch::set_num_threads:
+// with the default (one thread per core) its workers spin in sched_yield on these small matrices,
+// which halved WM-PPO's throughput on the 2-core machine (measured). Looked up at run time, so a
+// LibTorch built on another BLAS is unaffected.
+void limit_blas_threads(int n) {
+  using SetThreads = void (*)(int);
+  if (auto f = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) f(n);
+}
 constexpr double kLog2Pi = 1.8378770664093453;
 
 torch::Tensor bytes_tensor(const std::string& s) {
@@ -110,6 +121,7 @@ TrainResult train_ppo(const RlConfig& cfg_in, TrainEnv& env, const TrainOptions&
   args.finalize(N);
   const int64_t T = args.num_steps, A = int64_t{E} * N, B = args.batch_size, V = 1 + C;
   torch::set_num_threads(args.torch_threads);
+  limit_blas_threads(args.torch_threads);
   torch::manual_seed(opt.seed);
   Rng rng(opt.seed, /*stream=*/0x5050);
 
@@ -502,8 +514,14 @@ TrainResult train_ppo(const RlConfig& cfg_in, TrainEnv& env, const TrainOptions&
         mve_used = true;
       }
       if (use_img) {
-        const int64_t count = std::max<int64_t>(1, static_cast<int64_t>(cfg.wm.img_ratio * B) / cfg.wm.img_horizon);
-        imagined = world->imagine(post, obs_flat, agent, lambdas, std::min<int64_t>(count, B), rng);
+        // Branch from the decision samples (users with a task: elsewhere the action changes
+        // nothing), capped at img_ratio imagined per real decision sample.
+        std::vector<int64_t> starts;
+        const float* act_p = active.data_ptr<float>();
+        for (int64_t i = 0; i < B; ++i)
+          if (!args.mask_inactive || act_p[i] > 0) starts.push_back(i);
+        const int64_t count = static_cast<int64_t>(cfg.wm.img_ratio * starts.size()) / cfg.wm.img_horizon;
+        if (count > 0) imagined = world->imagine(post, obs_flat, agent, lambdas, std::move(starts), count, rng);
       }
     }
 

@@ -128,13 +128,12 @@ torch::Tensor WorldModel::mve_targets(const RssmState& post, const torch::Tensor
 }
 
 ImaginedBatch WorldModel::imagine(const RssmState& post, const torch::Tensor& obs_flat, Agent& agent,
-                                  const std::vector<double>& lambdas, int64_t count, Rng& rng) {
-  const int64_t N = obs_flat.size(0), H = cfg_.wm.img_horizon, C = num_costs_;
+                                  const std::vector<double>& lambdas, std::vector<int64_t> pick, int64_t count,
+                                  Rng& rng) {
+  const int64_t N = static_cast<int64_t>(pick.size()), H = cfg_.wm.img_horizon, C = num_costs_;
   const double gamma = cfg_.ppo.gamma, lam = cfg_.ppo.gae_lambda, clip = cfg_.ppo.obs_clip;
   const bool constrained = cfg_.constrained();
   // Branch points without replacement (partial Fisher-Yates with the project Rng).
-  std::vector<int64_t> pick(static_cast<size_t>(N));
-  for (int64_t i = 0; i < N; ++i) pick[i] = i;
   count = std::min(count, N);
   for (int64_t i = 0; i < count; ++i) std::swap(pick[i], pick[i + rng.below(static_cast<uint64_t>(N - i))]);
   auto idx = torch::from_blob(pick.data(), {count}, torch::kInt64).clone();

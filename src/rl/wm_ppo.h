@@ -51,9 +51,10 @@ class WorldModel {
   RssmState observe_rollout(const ModelRollout& r, Rng& rng);
   // H-step model value expansion targets of the reward value for each state: (T*A).
   torch::Tensor mve_targets(const RssmState& post, const torch::Tensor& obs_flat, Agent& agent, Rng& rng);
-  // Imagined samples branched from `count` random posterior states (obs_flat: (T*A, obs_dim)).
+  // Imagined samples branched from `count` posterior states drawn without replacement from
+  // `starts` (indices into obs_flat: (T*A, obs_dim)).
   ImaginedBatch imagine(const RssmState& post, const torch::Tensor& obs_flat, Agent& agent,
-                        const std::vector<double>& lambdas, int64_t count, Rng& rng);
+                        const std::vector<double>& lambdas, std::vector<int64_t> starts, int64_t count, Rng& rng);
 
   void save(torch::serialize::OutputArchive& ar) const;
   void load(torch::serialize::InputArchive& ar);
