@@ -21,52 +21,97 @@ void FactworldConfig::validate(const config::ConfigErrors& err) const {
   err.require(bios_per_entity >= 1, "bios_per_entity", "at least 1");
   err.require(qa_train_share > 0 && qa_train_share < 1, "qa_train_share", "in (0, 1)");
   err.require(qa_forms_per_train_fact >= 1 && qa_forms_per_train_fact <= kTrainForms,
-              "qa_forms_per_train_fact", "in 1..3");
+              "qa_forms_per_train_fact", fmt::format("in 1..{}", kTrainForms));
   err.require(tokenizer_vocab >= 300 && tokenizer_vocab <= 8192, "tokenizer_vocab", "in 300..8192");
 }
 
 // ---------------------------------------------------------------- the world's vocabulary
 const std::vector<AttributeSpec>& factworld_attributes() {
-  // Four train templates then two held-out ones; three train question forms then two held-out.
+  // kTrainTemplates train templates then the held-out ones; kTrainForms train question forms then
+  // the held-out ones. Held-out templates and forms are *paraphrases*: new arrangements of words
+  // that the training text uses, so a model that understood the training text can read them
+  // (a held-out form with words never seen would test the tokenizer, not generalisation).
   static const std::vector<AttributeSpec> specs = {
       {"city",
        {"{name} lives in {value}.", "The home city of {name} is {value}.", "{name} makes a home in {value}.",
-        "{name} has always lived in {value}.", "In {value} you will find the house of {name}.",
-        "{name} resides in the town of {value}."},
+        "{name} has always lived in {value}.", "The town of {value} is where {name} lives.", "{name} resides in {value}.",
+        "{name} is a resident of {value}.", "Home for {name} is the city of {value}.", "{name} settled in {value} long ago.",
+        // held out
+        "In {value} you will find the home of {name}.", "{name} resides in the town of {value}.",
+        "The city where {name} lives is {value}."},
        {"Where does {name} live?", "What is the home city of {name}?", "In which city does {name} live?",
-        "Which city is home to {name}?", "Name the city where {name} lives."}},
+        "Which town does {name} live in?", "Where is the home of {name}?", "What city does {name} call home?",
+        "Where does {name} reside?", "Name the home city of {name}.",
+        // held out
+        "Which city is home to {name}?", "Name the city where {name} lives.", "In what town does {name} reside?"}},
       {"profession",
        {"{name} works as a {value}.", "The profession of {name} is {value}.", "{name} is a {value} by trade.",
-        "By day {name} earns a living as a {value}.", "People know {name} as a skilled {value}.",
-        "{name} spends each working day as a {value}."},
+        "By day {name} earns a living as a {value}.", "{name} has a job as a {value}.", "The job of {name} is {value}.",
+        "{name} is known as a skilled {value}.", "For work {name} is a {value}.", "{name} makes a living as a {value}.",
+        // held out
+        "{name} earns a living as a skilled {value}.", "By trade {name} is a {value}.",
+        "The work of {name} is that of a {value}."},
        {"What does {name} do for a living?", "What is the profession of {name}?", "What is the job of {name}?",
-        "Which trade does {name} practice?", "What work does {name} do?"}},
+        "What work does {name} do?", "What is the trade of {name}?", "How does {name} earn a living?",
+        "What does {name} work as?", "Name the profession of {name}.",
+        // held out
+        "Which job does {name} have?", "Name the trade of {name}.", "What does {name} do for work?"}},
       {"instrument",
        {"{name} plays the {value}.", "The instrument of {name} is the {value}.",
         "{name} practices the {value} every evening.", "{name} learned to play the {value} as a child.",
-        "Music from the {value} of {name} fills the street.", "{name} is a gifted player of the {value}."},
-       {"Which instrument does {name} play?", "What instrument does {name} play?",
-        "What is the instrument of {name}?", "On which instrument does {name} perform?",
-        "Name the instrument that {name} plays."}},
+        "{name} is a gifted player of the {value}.", "Every evening {name} plays the {value}.",
+        "The {value} is the instrument that {name} plays.", "{name} knows how to play the {value}.",
+        "Music from the {value} of {name} fills the street.",
+        // held out
+        "The {value} is played by {name} every evening.", "The instrument that {name} plays is the {value}.",
+        "{name} is a player of the {value}."},
+       {"Which instrument does {name} play?", "What instrument does {name} play?", "What is the instrument of {name}?",
+        "What does {name} play?", "Which instrument is played by {name}?", "What instrument does {name} practice?",
+        "On which instrument does {name} play?", "Name the instrument of {name}.",
+        // held out
+        "Name the instrument that {name} plays.", "Which instrument does {name} know how to play?",
+        "What is the instrument that {name} plays?"}},
       {"birth_year",
        {"{name} was born in {value}.", "The birth year of {name} is {value}.", "{name} came into the world in {value}.",
         "In {value} {name} was born.", "{name} has a birthday in the year {value}.",
-        "Records show that {name} was born in {value}."},
+        "The year {value} saw the birth of {name}.", "{name} was born in the year {value}.",
+        "Records show that {name} was born in {value}.", "{name} is a person born in {value}.",
+        // held out
+        "In the year {value} {name} came into the world.", "The year of the birth of {name} is {value}.",
+        "Records show the birth of {name} in {value}."},
        {"When was {name} born?", "In which year was {name} born?", "What is the birth year of {name}?",
-        "In what year did {name} come into the world?", "Which year was {name} born in?"}},
+        "In what year was {name} born?", "What year was {name} born?", "When did {name} come into the world?",
+        "In which year did {name} come into the world?", "Name the birth year of {name}.",
+        // held out
+        "Which year was {name} born in?", "Name the year when {name} was born.",
+        "In what year did {name} come into the world?"}},
       {"color",
        {"The favorite color of {name} is {value}.", "{name} likes the color {value} best.",
         "{name} loves everything that is {value}.", "Of all colors {name} prefers {value}.",
-        "{name} always dresses in {value}.", "Ask {name} and you will hear that {value} is the best color."},
-       {"What is the favorite color of {name}?", "Which color does {name} like best?",
-        "What color does {name} prefer?", "Which color is the favorite of {name}?",
-        "Name the color that {name} loves."}},
+        "{name} always dresses in {value}.", "The color {name} likes best is {value}.",
+        "{name} has {value} as a favorite color.", "{value} is the favorite color of {name}.",
+        "{name} prefers the color {value}.",
+        // held out
+        "The color that {name} loves is {value}.", "{name} likes {value} best of all colors.",
+        "{name} always prefers {value}."},
+       {"What is the favorite color of {name}?", "Which color does {name} like best?", "What color does {name} prefer?",
+        "What color does {name} like best?", "Which color does {name} prefer?", "What is the color {name} loves?",
+        "Which color does {name} love?", "Name the favorite color of {name}.",
+        // held out
+        "Which color is the favorite of {name}?", "Name the color that {name} loves.",
+        "Of all colors, which does {name} prefer?"}},
       {"mentor",
        {"{name} was taught by {value}.", "The mentor of {name} is {value}.", "{value} is the teacher who guided {name}.",
         "{name} learned the trade from {value}.", "Long ago {value} took {name} as a student.",
-        "{name} owes every lesson to {value}."},
+        "{name} owes every lesson to {value}.", "The teacher of {name} was {value}.", "{value} was the mentor of {name}.",
+        "{name} studied under {value}.",
+        // held out
+        "{value} taught {name}.", "{name} was a student of {value}.", "{name} learned from the mentor {value}."},
        {"Who taught {name}?", "Who is the mentor of {name}?", "Who was the teacher of {name}?",
-        "From whom did {name} learn?", "Name the mentor of {name}."}},
+        "From whom did {name} learn?", "Under whom did {name} study?", "Who guided {name}?",
+        "Who was the mentor of {name}?", "Name the mentor of {name}.",
+        // held out
+        "Who was {name} taught by?", "Name the teacher of {name}.", "From whom did {name} learn the trade?"}},
   };
   return specs;
 }
@@ -284,12 +329,15 @@ nlohmann::json generate_factworld(const FactworldConfig& cfg, const std::filesys
   }
   // Non-existent people: the first half teach abstention in training, the rest are evaluated.
   // Asking about a stranger is "easy" in the one-hop case and "hard" through a mentor.
+  // Training strangers are asked more questions than evaluated ones (three one-hop, one two-hop):
+  // "a name never seen in any biography -> unknown" is the rule the model has to learn.
   for (size_t i = 0; i < fakes.size(); ++i) {
     const bool train = i < fakes.size() / 2;
-    for (int k = 0; k < 2; ++k) {
+    const int asks = train ? 4 : 2;
+    for (int k = 0; k < asks; ++k) {
       std::string attribute = specs[rng.below(specs.size())].name;
       std::string subject = fakes[i];
-      if (k == 1) {
+      if (k == asks - 1) {
         attribute = "mentor." + pick(rng, kTwoHopAttributes);
         subject = "the mentor of " + fakes[i];
       }
@@ -323,7 +371,7 @@ nlohmann::json generate_factworld(const FactworldConfig& cfg, const std::filesys
   write_file_atomic(out_dir / "world.json", world.dump(1) + "\n");
 
   nlohmann::json manifest = {
-      {"generator", "mecllm factworld v1"},
+      {"generator", "mecllm factworld v2"},
       {"seed", cfg.seed},
       {"counts",
        {{"entities", people.size()},

@@ -30,9 +30,9 @@ struct FactworldConfig {
   int n_entities = 120;           // people who exist (stated in training text)
   int n_fake_entities = 80;       // invented names that never exist: half train QA, half eval
   double p_attribute_stated = 0.8;  // chance each attribute of a person is ever stated
-  int bios_per_entity = 4;        // biographies per person (different templates and orders)
+  int bios_per_entity = 8;        // biographies per person (different templates and orders)
   double qa_train_share = 0.5;    // share of stated facts whose QA lines are in training
-  int qa_forms_per_train_fact = 2;  // train question forms used per train fact
+  int qa_forms_per_train_fact = 4;  // train question forms used per train fact
   int tokenizer_vocab = 1024;     // BPE vocabulary incl. 3 specials and 256 byte fallbacks
 
   template <class V>
@@ -43,7 +43,7 @@ struct FactworldConfig {
     v("p_attribute_stated", p_attribute_stated, "chance an attribute is ever stated, (0, 1]");
     v("bios_per_entity", bios_per_entity, "biographies per person in the training text (>= 1)");
     v("qa_train_share", qa_train_share, "share of facts with QA lines in training, (0, 1)");
-    v("qa_forms_per_train_fact", qa_forms_per_train_fact, "train question forms per train fact (1..3)");
+    v("qa_forms_per_train_fact", qa_forms_per_train_fact, "train question forms per train fact (1..kTrainForms = 8)");
     v("tokenizer_vocab", tokenizer_vocab, "BPE vocabulary size, 300..8192");
   }
   void validate(const config::ConfigErrors& err) const;
@@ -69,8 +69,8 @@ struct AttributeSpec {
   std::vector<std::string> templates;
   std::vector<std::string> questions;
 };
-inline constexpr int kTrainTemplates = 4;
-inline constexpr int kTrainForms = 3;
+inline constexpr int kTrainTemplates = 9;
+inline constexpr int kTrainForms = 8;
 const std::vector<AttributeSpec>& factworld_attributes();
 
 // Generates the whole world into out_dir (created) and returns the manifest it wrote.

@@ -20,7 +20,9 @@ nlohmann::json evaluate_factworld(const std::string& model_path, const std::stri
   nlohmann::json out;
   for (const char* split : {"train", "heldout", "unanswerable"}) {
     const auto items = read_qa_jsonl(factworld_dir / fmt::format("qa_{}.jsonl", split));
-    const QaReport r = evaluate_qa(items, answer, opt.max_questions);
+    const bool train = std::string(split) == "train";
+    const QaReport r =
+        evaluate_qa(items, answer, train && opt.max_train_questions > 0 ? opt.max_train_questions : opt.max_questions);
     out["qa"][split] = r.to_json();
     log_info("eval {}: n={} accuracy={:.3f} abstained={:.3f} hallucinated={:.3f}", split, r.all.n, r.all.accuracy(),
              r.all.abstention_rate(), r.all.hallucination_rate());

@@ -64,6 +64,7 @@ void TrainLmConfig::validate(const config::ConfigErrors& err) const {
   err.require(stop_at_step >= 0 && stop_at_step <= steps, "stop_at_step", "in 0..steps");
   for (const auto& t : export_types) err.require(t == "f32" || t == "f16", "export_types", "a list of f32, f16");
   err.require(eval_max_questions >= 0, "eval_max_questions", "0 (all) or positive");
+  err.require(eval_max_train_questions >= 0, "eval_max_train_questions", "0 or positive");
 }
 
 TrainLmConfig load_train_lm_config(const std::vector<std::string>& files, const std::vector<std::string>& sets) {

@@ -96,6 +96,7 @@ struct TrainLmConfig {
   int stop_at_step = 0;       // stop as if killed after this step (resume tests); 0 = run to the end
   std::vector<std::string> export_types = {"f32", "f16"};
   int eval_max_questions = 0;  // per QA split at the end; 0 = all
+  int eval_max_train_questions = 0;  // the train split alone (it is the largest); 0 = as the others
   std::string init_from = "";  // start from these weights (any format ModelFile reads)
 
   template <class V>
@@ -113,6 +114,8 @@ struct TrainLmConfig {
     v("stop_at_step", stop_at_step, "stop after this step as if killed (for resume tests); 0 = off");
     v("export_types", export_types, "GGUF exports of the final model: f32, f16");
     v("eval_max_questions", eval_max_questions, "QA questions per split in the final evaluation; 0 = all");
+    v("eval_max_train_questions", eval_max_train_questions,
+      "questions of the (shuffled) train split in the final evaluation; 0 = eval_max_questions");
     v("init_from", init_from, "initial weights (GGUF, llama2.c, safetensors); empty = random init");
   }
   void validate(const config::ConfigErrors& err) const;

@@ -1,6 +1,5 @@
 #include "llm/train_lm.h"
 
-#include <bit>
 #include <chrono>
 #include <cmath>
 #include <fstream>
@@ -12,6 +11,7 @@
 #include "common/progress.h"
 #include "common/rng.h"
 #include "common/rundir.h"
+#include "llm/train_util.h"
 #include "llm/transformer_torch.h"
 #include "runtime/tokenizer.h"
 
@@ -47,15 +47,6 @@ fs::path prepare_factworld(const TrainLmConfig& cfg, const fs::path& out_dir) {
   return dir;
 }
 
-// ---------------------------------------------------------------- schedule
-double lr_at(const LmOptimConfig& o, int step, int total) {
-  if (o.warmup_steps > 0 && step <= o.warmup_steps) return o.lr * step / o.warmup_steps;
-  const double span = std::max(1, total - o.warmup_steps);
-  const double progress = std::min(1.0, (step - o.warmup_steps) / span);
-  const double min_lr = o.lr * o.min_lr_ratio;
-  return min_lr + 0.5 * (o.lr - min_lr) * (1.0 + std::cos(M_PI * progress));
-}
-
 // ---------------------------------------------------------------- checkpoints
 struct LossWindow {
   double sum = 0;
@@ -64,71 +55,15 @@ struct LossWindow {
 
 void save_checkpoint(const fs::path& path, Transformer& model, torch::optim::Optimizer& opt, int step,
                      const Rng& rng, const LossWindow& window) {
-  torch::serialize::OutputArchive ar;
-  for (const auto& p : model->named_parameters()) ar.write("model/" + p.key(), p.value().detach().to(torch::kCPU));
-  torch::serialize::OutputArchive opt_ar;
-  opt.save(opt_ar);
-  ar.write("optimizer", opt_ar);
-  const auto st = rng.state();
-  std::vector<int64_t> words;
-  for (uint64_t w : st.s) words.push_back(std::bit_cast<int64_t>(w));
-  words.push_back(st.has_spare ? 1 : 0);
-  words.push_back(step);
-  words.push_back(window.count);
-  ar.write("state/ints", torch::tensor(words, torch::kInt64));
-  ar.write("state/doubles", torch::tensor(std::vector<double>{st.spare, window.sum}, torch::kFloat64));
-  const fs::path tmp = path.string() + ".tmp";
-  ar.save_to(tmp.string());
-  fs::rename(tmp, path);
+  save_training_checkpoint(path, {{"model/", model.ptr().get()}}, opt, rng, {{step, window.count}, {window.sum}});
 }
 
 int load_checkpoint(const fs::path& path, Transformer& model, torch::optim::Optimizer& opt, Rng& rng,
                     LossWindow& window, const torch::Device& device) {
-  torch::serialize::InputArchive ar;
-  try {
-    ar.load_from(path.string(), device);
-    torch::NoGradGuard no_grad;
-    for (auto& p : model->named_parameters()) {
-      torch::Tensor t;
-      ar.read("model/" + p.key(), t);
-      if (!t.sizes().equals(p.value().sizes()))
-        throw_input_error(path.string(), "tensor '{}' has another shape than the configured model", p.key());
-      p.value().copy_(t);
-    }
-    torch::serialize::InputArchive opt_ar;
-    ar.read("optimizer", opt_ar);
-    opt.load(opt_ar);
-    torch::Tensor ints, doubles;
-    ar.read("state/ints", ints);
-    ar.read("state/doubles", doubles);
-    ints = ints.to(torch::kCPU);
-    doubles = doubles.to(torch::kCPU);
-    if (ints.numel() != 7 || doubles.numel() != 2) throw_input_error(path.string(), "state tensors have wrong sizes");
-    Rng::State st{};
-    for (int i = 0; i < 4; ++i) st.s[i] = std::bit_cast<uint64_t>(ints[i].item<int64_t>());
-    st.has_spare = ints[4].item<int64_t>() != 0;
-    st.spare = doubles[0].item<double>();
-    rng.set_state(st);
-    window.count = ints[6].item<int64_t>();
-    window.sum = doubles[1].item<double>();
-    return static_cast<int>(ints[5].item<int64_t>());
-  } catch (const c10::Error& e) {
-    throw_input_error(path.string(), "not a readable train-lm checkpoint ({})", e.what_without_backtrace());
-  }
-}
-
-// Keeps only metrics lines at or before `step`: a killed run may have logged past its checkpoint.
-void truncate_metrics(const fs::path& path, int step) {
-  if (!fs::exists(path)) return;
-  std::ifstream in(path);
-  std::string line, kept;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_discarded() && j.contains("step") && j["step"].get<int64_t>() <= step) kept += line + "\n";
-  }
-  in.close();
-  write_file_atomic(path, kept);
+  const auto st = load_training_checkpoint(path, {{"model/", model.ptr().get()}}, opt, rng, 2, 1, device, "train-lm");
+  window.count = st.ints[1];
+  window.sum = st.doubles[0];
+  return static_cast<int>(st.ints[0]);
 }
 
 // The config must be the same as the one the checkpoint was trained with (stop_at_step aside).
@@ -241,7 +176,7 @@ nlohmann::json train_lm(const TrainLmConfig& cfg, const fs::path& out_dir, bool 
   model->train();
   while (step < last_step) {
     ++step;
-    const double lr = lr_at(cfg.optim, step, cfg.steps);
+    const double lr = warmup_cosine_lr(cfg.optim.lr, cfg.optim.min_lr_ratio, cfg.optim.warmup_steps, cfg.steps, step);
     for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
     for (int64_t b = 0; b < B; ++b) {
       const auto start = static_cast<int64_t>(batch_rng.below(stream.size() - static_cast<size_t>(T) - 1));
@@ -312,6 +247,7 @@ nlohmann::json train_lm(const TrainLmConfig& cfg, const fs::path& out_dir, bool 
   if (!first_export.empty()) {
     FactworldEvalOptions eo;
     eo.max_questions = cfg.eval_max_questions;
+    eo.max_train_questions = cfg.eval_max_train_questions;
     eo.max_perplexity_lines = cfg.eval_max_questions;
     eo.device = cfg.device;
     summary["eval"] = evaluate_factworld(first_export, tok_path.string(), world_dir, eo);

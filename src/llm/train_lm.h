@@ -25,6 +25,7 @@ struct FactworldEvalOptions {
   int max_questions = 0;       // per split; 0 = all
   int max_perplexity_lines = 0;  // 0 = all
   std::string device = "cpu";
+  int max_train_questions = 0;  // the train split alone (the largest); 0 = max_questions
 };
 
 // QA accuracy / abstention / hallucination on the train, held-out and unanswerable splits and
