@@ -1,4 +1,4 @@
-// mecllm prune --model IN --calib DATA [--heads R] [--ffn R] [--hidden R]
+// mecllm prune --model IN --calib DATA [--heads R] [--head-score norm|taylor] [--ffn R] [--hidden R]
 //              [--layers K | --budget-bytes B | --device CLASS] --out OUT [--config F] [--set k=v]
 //   Structured pruning from calibration importance (docs/compress.md). Writes OUT (format by
 //   extension; .gguf F32 by default) and OUT's stem + ".prune.json" (importance, plan, sizes);
@@ -16,7 +16,7 @@ struct Args {
   std::optional<double> heads, ffn, hidden;
   std::optional<int> layers;
   std::optional<int64_t> budget;
-  std::string device;
+  std::string device, head_score;
 };
 
 void setup(CLI::App& app) {
@@ -26,6 +26,7 @@ void setup(CLI::App& app) {
   app.add_option("--out", a->out, "output model (.gguf, .bin, .safetensors or a directory)")->required();
   app.add_option("--heads", a->heads, "share of query heads removed per KV group, [0, 1)");
   app.add_option("--ffn", a->ffn, "share of MLP channels removed, [0, 1)");
+  app.add_option("--head-score", a->head_score, "head importance: norm (output norm) or taylor (|w * dL/dw|)");
   app.add_option("--hidden", a->hidden, "share of hidden channels removed, [0, 1)");
   app.add_option("--layers", a->layers, "whole layers removed (lowest block influence)");
   app.add_option("--budget-bytes", a->budget, "prune until the model in prune.budget_type fits B bytes");
@@ -41,6 +42,7 @@ void setup(CLI::App& app) {
     if (a->layers) cfg.layers = *a->layers;
     if (a->budget) cfg.budget_bytes = *a->budget;
     if (!a->device.empty()) cfg.device = a->device;
+    if (!a->head_score.empty()) cfg.head_score = a->head_score;
     auto report = mecllm::compress::run_prune(a->model, a->calib, cfg, a->out, a->tokenizer);
     std::cout << nlohmann::json{{"ratios", report["ratios"]}, {"before", report["before"]}, {"after", report["after"]},
                                 {"output", report["output"]}}.dump(2)

@@ -1,6 +1,5 @@
 #include "compress/distill.h"
 
-#include <bit>
 #include <cmath>
 #include <fstream>
 
@@ -12,6 +11,7 @@
 #include "common/rundir.h"
 #include "compress/calib.h"
 #include "compress/dense_model.h"
+#include "llm/train_util.h"
 #include "llm/transformer_torch.h"
 
 namespace mecllm::compress {
@@ -21,14 +21,6 @@ namespace fs = std::filesystem;
 namespace {
 
 // ---------------------------------------------------------------- helpers
-double lr_at(const DistillConfig& c, int step) {
-  if (c.warmup_steps > 0 && step <= c.warmup_steps) return c.lr * step / c.warmup_steps;
-  const double span = std::max(1, c.steps - c.warmup_steps);
-  const double progress = std::min(1.0, (step - c.warmup_steps) / span);
-  const double min_lr = c.lr * c.min_lr_ratio;
-  return min_lr + 0.5 * (c.lr - min_lr) * (1.0 + std::cos(M_PI * progress));
-}
-
 llm::Transformer load_module(const runtime::ModelFile& f, const torch::Device& device) {
   llm::Transformer m(f.config());
   m->load_from(f);
@@ -87,85 +79,38 @@ struct History {
   std::vector<double> step, total, kl, ce;
 };
 
+// Modules in a distill checkpoint: the student and, with a narrower student, the hidden projection.
+std::vector<std::pair<std::string, torch::nn::Module*>> checkpoint_modules(llm::Transformer& student,
+                                                                           torch::nn::Linear& proj) {
+  std::vector<std::pair<std::string, torch::nn::Module*>> m = {{"model/", student.ptr().get()}};
+  if (proj) m.emplace_back("proj/", proj.ptr().get());
+  return m;
+}
+
 void save_checkpoint(const fs::path& path, llm::Transformer& student, torch::nn::Linear& proj,
                      torch::optim::Optimizer& opt, int step, const Rng& rng, double kl_before) {
-  torch::serialize::OutputArchive ar;
-  for (const auto& p : student->named_parameters()) ar.write("model/" + p.key(), p.value().detach().to(torch::kCPU));
-  if (proj)
-    for (const auto& p : proj->named_parameters()) ar.write("proj/" + p.key(), p.value().detach().to(torch::kCPU));
-  torch::serialize::OutputArchive opt_ar;
-  opt.save(opt_ar);
-  ar.write("optimizer", opt_ar);
-  const auto st = rng.state();
-  std::vector<int64_t> words;
-  for (uint64_t w : st.s) words.push_back(std::bit_cast<int64_t>(w));
-  words.push_back(st.has_spare ? 1 : 0);
-  words.push_back(step);
-  ar.write("state/ints", torch::tensor(words, torch::kInt64));
-  ar.write("state/doubles", torch::tensor(std::vector<double>{st.spare, kl_before}, torch::kFloat64));
-  const fs::path tmp = path.string() + ".tmp";
-  ar.save_to(tmp.string());
-  fs::rename(tmp, path);
+  llm::save_training_checkpoint(path, checkpoint_modules(student, proj), opt, rng, {{step}, {kl_before}});
 }
 
 int load_checkpoint(const fs::path& path, llm::Transformer& student, torch::nn::Linear& proj,
                     torch::optim::Optimizer& opt, Rng& rng, double& kl_before, const torch::Device& device) {
-  try {
-    torch::serialize::InputArchive ar;
-    ar.load_from(path.string(), device);
-    torch::NoGradGuard ng;
-    auto read_into = [&](const std::string& prefix, torch::nn::Module& m) {
-      for (auto& p : m.named_parameters()) {
-        torch::Tensor t;
-        ar.read(prefix + p.key(), t);
-        if (!t.sizes().equals(p.value().sizes()))
-          throw_input_error(path.string(), "tensor '{}' has another shape than the student", p.key());
-        p.value().copy_(t);
-      }
-    };
-    read_into("model/", *student);
-    if (proj) read_into("proj/", *proj);
-    torch::serialize::InputArchive opt_ar;
-    ar.read("optimizer", opt_ar);
-    opt.load(opt_ar);
-    torch::Tensor ints, doubles;
-    ar.read("state/ints", ints);
-    ar.read("state/doubles", doubles);
-    ints = ints.to(torch::kCPU);
-    doubles = doubles.to(torch::kCPU);
-    if (ints.numel() != 6 || doubles.numel() != 2) throw_input_error(path.string(), "state tensors have wrong sizes");
-    Rng::State st{};
-    for (int i = 0; i < 4; ++i) st.s[i] = std::bit_cast<uint64_t>(ints[i].item<int64_t>());
-    st.has_spare = ints[4].item<int64_t>() != 0;
-    st.spare = doubles[0].item<double>();
-    rng.set_state(st);
-    kl_before = doubles[1].item<double>();
-    return static_cast<int>(ints[5].item<int64_t>());
-  } catch (const c10::Error& e) {
-    throw_input_error(path.string(), "not a readable distill checkpoint ({})", e.what_without_backtrace());
-  }
+  const auto st =
+      llm::load_training_checkpoint(path, checkpoint_modules(student, proj), opt, rng, 1, 1, device, "distill");
+  kl_before = st.doubles[0];
+  return static_cast<int>(st.ints[0]);
 }
 
 // Metrics lines logged after the checkpoint by a killed run are dropped, so a resumed run's
-// metrics.jsonl equals an uninterrupted one's.
+// metrics.jsonl equals an uninterrupted one's; the kept lines rebuild the loss history.
 History truncate_metrics(const fs::path& path, int step) {
   History h;
-  if (!fs::exists(path)) return h;
-  std::ifstream in(path);
-  std::string line, kept;
-  while (std::getline(in, line)) {
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.contains("step") || j["step"].get<int64_t>() > step) continue;
-    kept += line + "\n";
-    if (j.contains("losses/total")) {
-      h.step.push_back(j["step"].get<double>());
-      h.total.push_back(j["losses/total"].get<double>());
-      h.kl.push_back(j["losses/kl"].get<double>());
-      h.ce.push_back(j["losses/ce"].get<double>());
-    }
-  }
-  in.close();
-  write_file_atomic(path, kept);
+  llm::truncate_metrics(path, step, [&](const nlohmann::json& j) {
+    if (!j.contains("losses/total")) return;
+    h.step.push_back(j["step"].get<double>());
+    h.total.push_back(j["losses/total"].get<double>());
+    h.kl.push_back(j["losses/kl"].get<double>());
+    h.ce.push_back(j["losses/ce"].get<double>());
+  });
   return h;
 }
 
@@ -290,7 +235,7 @@ nlohmann::json run_distill(const std::string& teacher_path, const std::string& s
   int64_t tokens_since = 0;
   while (step < last) {
     ++step;
-    const double lr = lr_at(cfg, step);
+    const double lr = llm::warmup_cosine_lr(cfg.lr, cfg.min_lr_ratio, cfg.warmup_steps, cfg.steps, step);
     for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
     auto batch = draw_batch(stream, cfg.batch_size, T, rng).to(device);
     auto x = batch.slice(1, 0, T), y = batch.slice(1, 1, T + 1);

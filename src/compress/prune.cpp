@@ -23,6 +23,7 @@ void PruneConfig::validate(const config::ConfigErrors& err) const {
   err.require(ratio_ok(ffn), "ffn", "a ratio in [0, 1)");
   err.require(ratio_ok(hidden), "hidden", "a ratio in [0, 1)");
   err.require(head_unit == "head" || head_unit == "kv_group", "head_unit", "head or kv_group");
+  err.require(head_score == "norm" || head_score == "taylor", "head_score", "norm or taylor");
   err.require(layers >= 0, "layers", ">= 0");
   err.require(budget_bytes >= 0, "budget_bytes", ">= 0");
   err.require(runtime::quant_type_from_name(budget_type).has_value(), "budget_type", "f32, f16, q8_0, q4_0 or q4_k");
@@ -39,7 +40,8 @@ nlohmann::json Importance::to_json() const {
 }
 
 // ---------------------------------------------------------------- importance
-Importance compute_importance(const DenseModel& m, const std::vector<std::vector<int32_t>>& calib) {
+Importance compute_importance(const DenseModel& m, const std::vector<std::vector<int32_t>>& calib,
+                              const std::string& head_score) {
   const auto& c = m.config;
   const int L = c.n_layers, H = c.n_heads, hs = c.head_size(), dim = c.dim, hid = c.hidden_dim, qd = c.q_dim();
   Importance imp;
@@ -96,6 +98,13 @@ Importance compute_importance(const DenseModel& m, const std::vector<std::vector
     imp.layers[l] /= n;
   }
   for (auto& s : imp.hidden) s /= n;
+  if (head_score == "taylor") {
+#ifdef MECLLM_WITH_TORCH
+    imp.heads = taylor_head_importance(m, calib);
+#else
+    throw InputError("prune: head_score taylor needs gradients, i.e. a LibTorch build (MECLLM_WITH_TORCH=ON)");
+#endif
+  }
   return imp;
 }
 
@@ -292,14 +301,14 @@ PruneConfig resolve_targets(const ModelConfig& c, const Importance& imp, const P
 PruneResult prune_model(const DenseModel& m, const std::vector<std::vector<int32_t>>& calib, const PruneConfig& cfg,
                         const TypeRule& rule) {
   cfg.validate(config::ConfigErrors{"prune options", ""});
-  Importance imp = compute_importance(m, calib);
+  Importance imp = compute_importance(m, calib, cfg.head_score);
   PruneConfig resolved = resolve_targets(m.config, imp, cfg, rule);
   PrunePlan plan = plan_pruning(m.config, imp, resolved);
   PruneResult res{apply_plan(m, plan), {}};
   const auto q4 = runtime::QuantType::Q4_K;
   res.report = {
       {"source", m.source},
-      {"ratios", {{"heads", resolved.heads}, {"head_unit", resolved.head_unit}, {"ffn", resolved.ffn},
+      {"ratios", {{"heads", resolved.heads}, {"head_unit", resolved.head_unit}, {"head_score", resolved.head_score}, {"ffn", resolved.ffn},
                   {"hidden", resolved.hidden}, {"layers_removed", resolved.layers}}},
       {"importance", imp.to_json()},
       {"plan", {{"keep_layers", plan.keep_layers}, {"keep_heads", plan.keep_heads}, {"keep_kv", plan.keep_kv},

@@ -1,7 +1,8 @@
 // Stage I of ECLD: structured pruning from calibration importance (docs/compress.md).
 //
 //  - attention heads: mean L2 norm of each head's contribution to the residual stream
-//    (o_h . W_o[:, h]^T), removed per KV group so every group keeps the same number of query
+//    (o_h . W_o[:, h]^T), or (head_score = taylor, LibTorch builds) the first-order Taylor score
+//    mean sum |w * dL/dw| over the head's q rows and W_o columns; removed per KV group so every group keeps the same number of query
 //    heads (GQA), or whole KV groups (head_unit = kv_group);
 //  - MLP channels: mean |silu(gate) * up| times the L2 norm of the matching ffn_down column;
 //  - hidden (embedding) channels: mean |RMSNorm output| per channel summed over every norm
@@ -24,6 +25,7 @@ namespace mecllm::compress {
 struct PruneConfig {
   double heads = 0.0;               // share of query heads removed per KV group (or of KV groups), [0, 1)
   std::string head_unit = "head";   // head | kv_group
+  std::string head_score = "norm";  // norm (output norm) | taylor (first-order |w * dL/dw|)
   double ffn = 0.0;                 // share of MLP channels removed, [0, 1)
   double hidden = 0.0;              // share of hidden channels removed, [0, 1)
   int layers = 0;                   // whole layers removed (lowest block influence)
@@ -41,6 +43,7 @@ struct PruneConfig {
   void visit(V& v) {
     v("heads", heads, "share of query heads (per KV group) or KV groups removed, [0, 1)");
     v("head_unit", head_unit, "head | kv_group");
+    v("head_score", head_score, "head importance: norm (output norm) | taylor (|w * dL/dw|, needs LibTorch)");
     v("ffn", ffn, "share of MLP channels removed, [0, 1)");
     v("hidden", hidden, "share of hidden (embedding) channels removed, [0, 1)");
     v("layers", layers, "whole layers removed by lowest block influence");
@@ -67,7 +70,13 @@ struct Importance {
   nlohmann::json to_json() const;
 };
 
-Importance compute_importance(const DenseModel& m, const std::vector<std::vector<int32_t>>& calib);
+// head_score "taylor" replaces the head scores by taylor_head_importance.
+Importance compute_importance(const DenseModel& m, const std::vector<std::vector<int32_t>>& calib,
+                             const std::string& head_score = "norm");
+// (n_layers, n_heads) mean over calibration windows of sum |w * dL/dw| (next-token cross-entropy)
+// over each head's attn_q rows and attn_output columns. LibTorch builds only (prune_taylor.cpp).
+std::vector<std::vector<double>> taylor_head_importance(const DenseModel& m,
+                                                        const std::vector<std::vector<int32_t>>& calib);
 
 // What to keep, in original indices (sorted).
 struct PrunePlan {

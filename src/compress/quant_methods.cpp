@@ -258,4 +258,54 @@ AwqResult awq_search(const std::vector<const float*>& ws, const std::vector<int6
   return best;
 }
 
+ClipResult awq_clip(float* w, int64_t rows, int64_t cols, const std::vector<double>& H, QuantType type, int grid,
+                    double min_ratio) {
+  const auto& tr = runtime::traits(type);
+  ClipResult res;
+  if (!tr.is_quantized || grid < 1) return res;
+  MECLLM_CHECK(static_cast<int64_t>(H.size()) == cols * cols && runtime::row_fits(type, cols));
+  const int64_t qb = tr.block_size;
+  std::vector<std::byte> buf(tr.type_size);
+  std::vector<float> clipped(qb), deq(qb), e(qb);
+  // e^T H_bb e for the block starting at column c0.
+  auto block_error = [&](int64_t c0) {
+    double s = 0;
+    for (int64_t i = 0; i < qb; ++i) {
+      if (e[i] == 0.0f) continue;
+      const double* h = H.data() + (c0 + i) * cols + c0;
+      double hi = 0;
+      for (int64_t j = 0; j < qb; ++j) hi += h[j] * e[j];
+      s += e[i] * hi;
+    }
+    return s;
+  };
+  double ratio_sum = 0;
+  int64_t n_blocks = 0;
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c0 = 0; c0 < cols; c0 += qb) {
+      float* wb = w + r * cols + c0;
+      float mx = 0;
+      for (int64_t i = 0; i < qb; ++i) mx = std::max(mx, std::fabs(wb[i]));
+      double best = INFINITY, best_ratio = 1.0;
+      for (int g = 0; g < grid; ++g) {
+        const double ratio = 1.0 - (1.0 - min_ratio) * g / std::max(1, grid - 1);
+        const float lim = static_cast<float>(ratio * mx);
+        for (int64_t i = 0; i < qb; ++i) clipped[i] = std::clamp(wb[i], -lim, lim);
+        tr.from_float_ref(clipped.data(), buf.data(), qb);
+        tr.to_float(buf.data(), deq.data(), qb);
+        for (int64_t i = 0; i < qb; ++i) e[i] = wb[i] - deq[i];
+        const double err = block_error(c0);
+        if (g == 0) res.err_rtn += err;
+        if (err < best) best = err, best_ratio = ratio;
+      }
+      res.err += best;
+      ratio_sum += best_ratio;
+      ++n_blocks;
+      const float lim = static_cast<float>(best_ratio * mx);
+      for (int64_t i = 0; i < qb; ++i) wb[i] = std::clamp(wb[i], -lim, lim);
+    }
+  res.mean_ratio = n_blocks > 0 ? ratio_sum / n_blocks : 1.0;
+  return res;
+}
+
 }  // namespace mecllm::compress

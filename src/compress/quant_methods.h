@@ -43,6 +43,20 @@ struct AwqResult {
 AwqResult awq_search(const std::vector<const float*>& ws, const std::vector<int64_t>& rows, int64_t cols,
                      const float* x, int64_t n, runtime::QuantType type, int grid = 20);
 
+// AWQ's weight clipping (llm-awq `auto_clip`): in every row and ggml block, values are clipped
+// to +-ratio * max|w| for `grid` ratios from 1 down to min_ratio, and the ratio whose rounded
+// block has the smallest output error e^T H_bb e (e = w - deq(q(clip w)) over the block, H_bb the
+// block's part of the input Hessian H = X^T X) is kept. Clipping trades a large error on a rare
+// outlier weight for a finer grid on every other weight of the block. w (rows, cols) is clipped in
+// place, so plain RTN afterwards reproduces exactly the evaluated integers. Returns the summed
+// block error after clipping and (clip_err_rtn) before. Float types are left unchanged.
+struct ClipResult {
+  double err = 0.0, err_rtn = 0.0;
+  double mean_ratio = 1.0;
+};
+ClipResult awq_clip(float* w, int64_t rows, int64_t cols, const std::vector<double>& H, runtime::QuantType type,
+                    int grid = 10, double min_ratio = 0.5);
+
 // Squared output error || X W^T - X Wq^T ||^2 / (n rows), for tests and reports.
 double output_error(const float* w, const float* wq, int64_t rows, int64_t cols, const float* x, int64_t n);
 

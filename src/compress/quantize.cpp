@@ -30,6 +30,8 @@ void QuantizeConfig::validate(const config::ConfigErrors& err) const {
   err.require(gptq_block >= 1, "gptq_block", ">= 1");
   err.require(awq_grid >= 1, "awq_grid", ">= 1");
   err.require(awq_max_tokens >= 1, "awq_max_tokens", ">= 1");
+  err.require(awq_clip_grid >= 0, "awq_clip_grid", ">= 0 (0 = no clipping search)");
+  err.require(awq_clip_min_ratio > 0 && awq_clip_min_ratio <= 1, "awq_clip_min_ratio", "in (0, 1]");
   err.require(calib_sequences >= 1, "calib_sequences", ">= 1");
   err.require(calib_seq_len >= 2, "calib_seq_len", ">= 2");
   err.require(eval_sequences >= 0, "eval_sequences", ">= 0");
@@ -78,59 +80,113 @@ TypeRule quantize_type_rule(const QuantizeConfig& cfg, const runtime::ModelConfi
   return [mixed, main, hi](const runtime::TensorSpec& s) { return mixed.count(s.name) ? hi : main; };
 }
 
+namespace {
+
+// The type a tensor is finally stored in (rule, then the llama.cpp fallback for rows a block does
+// not divide).
+QuantType stored_type(const TypeRule& rule, const runtime::ModelConfig& c, const std::string& name) {
+  for (const auto& s : runtime::expected_tensors(c))
+    if (s.name == name) return fit_type(rule(s), s.shape.back());
+  MECLLM_CHECK(false, "no tensor {}", name);
+  return QuantType::F32;
+}
+
+// x (n, cols) with every column divided by s: the input the scaled weights W diag(s) see.
+std::vector<double> scaled_hessian(const std::vector<float>& x, int64_t cols, const std::vector<float>& s) {
+  std::vector<float> xs(x);
+  for (size_t i = 0; i < xs.size(); ++i) xs[i] /= s[i % cols];
+  std::vector<double> H(static_cast<size_t>(cols) * cols, 0.0);
+  accumulate_hessian(H, xs.data(), static_cast<int64_t>(xs.size()) / cols, cols);
+  return H;
+}
+
+}  // namespace
+
+// AWQ: per input group (q/k/v; gate/up; down) the scale search on the float activations, 1/s
+// folded upstream (attn_norm, ffn_norm, rows of ffn_up), then the clipping search on every
+// scaled matrix and on attn_output. Returns the per-group report.
+nlohmann::json apply_awq(DenseModel& m, const std::vector<std::vector<int32_t>>& calib, const QuantizeConfig& cfg,
+                         const TypeRule& rule) {
+  const auto& c = m.config;
+  std::vector<std::vector<float>> x_attn(c.n_layers), x_ffn(c.n_layers), x_act(c.n_layers), x_out(c.n_layers);
+  for (const auto& w : calib) {
+    Trace tr = forward_trace(m, w);
+    for (int l = 0; l < c.n_layers; ++l) {
+      take_rows(x_attn[l], tr.layers[l].attn_in, c.dim, cfg.awq_max_tokens);
+      take_rows(x_ffn[l], tr.layers[l].ffn_in, c.dim, cfg.awq_max_tokens);
+      take_rows(x_act[l], tr.layers[l].ffn_act, c.hidden_dim, cfg.awq_max_tokens);
+      take_rows(x_out[l], tr.layers[l].attn_out, c.q_dim(), cfg.awq_max_tokens);
+    }
+    if (static_cast<int64_t>(x_act[0].size()) / c.hidden_dim >= cfg.awq_max_tokens) break;
+  }
+  Progress bar("awq", c.n_layers, "layers");
+  nlohmann::json groups = nlohmann::json::array();
+  auto clip = [&](const std::string& name, const std::vector<double>& H, int64_t cols) {
+    auto& w = m.at(name);
+    return awq_clip(w.data(), static_cast<int64_t>(w.size()) / cols, cols, H, stored_type(rule, c, name),
+                    cfg.awq_clip_grid, cfg.awq_clip_min_ratio);
+  };
+  for (int l = 0; l < c.n_layers; ++l) {
+    auto search = [&](std::vector<std::string> names, const std::vector<float>& x, int64_t cols) {
+      std::vector<const float*> ws;
+      std::vector<int64_t> rows;
+      for (const auto& n : names) {
+        ws.push_back(m.at(n).data());
+        rows.push_back(static_cast<int64_t>(m.at(n).size()) / cols);
+      }
+      const QuantType t = stored_type(rule, c, names.front());
+      auto r = awq_search(ws, rows, cols, x.data(), static_cast<int64_t>(x.size()) / cols, t, cfg.awq_grid);
+      for (const auto& n : names) {
+        auto& w = m.at(n);
+        for (size_t i = 0; i < w.size(); ++i) w[i] *= r.scales[i % cols];
+      }
+      nlohmann::json g = {{"tensors", names}, {"alpha", r.alpha}, {"loss", r.loss}, {"loss_rtn", r.loss_rtn}};
+      if (cfg.awq_clip_grid > 0) {
+        const auto H = scaled_hessian(x, cols, r.scales);
+        nlohmann::json clips = nlohmann::json::array();
+        for (const auto& n : names) {
+          auto cr = clip(n, H, cols);
+          clips.push_back({{"tensor", n}, {"err_unclipped", cr.err_rtn}, {"err_clipped", cr.err}, {"mean_ratio", cr.mean_ratio}});
+        }
+        g["clip"] = clips;
+      }
+      groups.push_back(g);
+      return r.scales;
+    };
+    auto s1 = search({blk(l, "attn_q.weight"), blk(l, "attn_k.weight"), blk(l, "attn_v.weight")}, x_attn[l], c.dim);
+    for (int i = 0; i < c.dim; ++i) m.at(blk(l, "attn_norm.weight"))[i] /= s1[i];
+    auto s2 = search({blk(l, "ffn_gate.weight"), blk(l, "ffn_up.weight")}, x_ffn[l], c.dim);
+    for (int i = 0; i < c.dim; ++i) m.at(blk(l, "ffn_norm.weight"))[i] /= s2[i];
+    auto s3 = search({blk(l, "ffn_down.weight")}, x_act[l], c.hidden_dim);
+    auto& up = m.at(blk(l, "ffn_up.weight"));  // (hidden, dim): row j produces channel j
+    for (int j = 0; j < c.hidden_dim; ++j)
+      for (int i = 0; i < c.dim; ++i) up[static_cast<int64_t>(j) * c.dim + i] /= s3[j];
+    // attn_output has no foldable scale (its input comes from the softmax-weighted V rows that GQA
+    // shares), so it gets the clipping search alone.
+    if (cfg.awq_clip_grid > 0) {
+      std::vector<double> H(static_cast<size_t>(c.q_dim()) * c.q_dim(), 0.0);
+      accumulate_hessian(H, x_out[l].data(), static_cast<int64_t>(x_out[l].size()) / c.q_dim(), c.q_dim());
+      auto cr = clip(blk(l, "attn_output.weight"), H, c.q_dim());
+      groups.push_back({{"tensors", {blk(l, "attn_output.weight")}},
+                        {"clip", {{{"tensor", blk(l, "attn_output.weight")}, {"err_unclipped", cr.err_rtn},
+                                   {"err_clipped", cr.err}, {"mean_ratio", cr.mean_ratio}}}}});
+    }
+    bar.update(l + 1);
+  }
+  bar.finish();
+  return groups;
+}
+
 QuantizeResult quantize_model(DenseModel m, const std::vector<std::vector<int32_t>>& calib, const QuantizeConfig& cfg) {
   cfg.validate(config::ConfigErrors{"quantize options", ""});
   const auto& c = m.config;
-  const QuantType qt = cfg.quant_type();
   if (cfg.method != "rtn" && calib.empty())
     throw InputError(fmt::format("quantize: method {} needs calibration data (--calib)", cfg.method));
   const TypeRule rule = quantize_type_rule(cfg, c);
   QuantizeResult res;
   res.report = {{"type", cfg.type}, {"method", cfg.method}, {"mixed", cfg.mixed}};
 
-  // ---- AWQ: search scales per input group on the float activations, fold 1/s upstream
-  if (cfg.method == "awq") {
-    std::vector<std::vector<float>> x_attn(c.n_layers), x_ffn(c.n_layers), x_act(c.n_layers);
-    for (const auto& w : calib) {
-      Trace tr = forward_trace(m, w);
-      for (int l = 0; l < c.n_layers; ++l) {
-        take_rows(x_attn[l], tr.layers[l].attn_in, c.dim, cfg.awq_max_tokens);
-        take_rows(x_ffn[l], tr.layers[l].ffn_in, c.dim, cfg.awq_max_tokens);
-        take_rows(x_act[l], tr.layers[l].ffn_act, c.hidden_dim, cfg.awq_max_tokens);
-      }
-      if (static_cast<int64_t>(x_act[0].size()) / c.hidden_dim >= cfg.awq_max_tokens) break;
-    }
-    Progress bar("awq", c.n_layers, "layers");
-    nlohmann::json groups = nlohmann::json::array();
-    for (int l = 0; l < c.n_layers; ++l) {
-      auto search = [&](std::vector<std::string> names, const std::vector<float>& x, int64_t cols) {
-        std::vector<const float*> ws;
-        std::vector<int64_t> rows;
-        for (const auto& n : names) {
-          ws.push_back(m.at(n).data());
-          rows.push_back(static_cast<int64_t>(m.at(n).size()) / cols);
-        }
-        auto r = awq_search(ws, rows, cols, x.data(), static_cast<int64_t>(x.size()) / cols, fit_type(qt, cols), cfg.awq_grid);
-        for (const auto& n : names) {
-          auto& w = m.at(n);
-          for (size_t i = 0; i < w.size(); ++i) w[i] *= r.scales[i % cols];
-        }
-        groups.push_back({{"tensors", names}, {"alpha", r.alpha}, {"loss", r.loss}, {"loss_rtn", r.loss_rtn}});
-        return r.scales;
-      };
-      auto s1 = search({blk(l, "attn_q.weight"), blk(l, "attn_k.weight"), blk(l, "attn_v.weight")}, x_attn[l], c.dim);
-      for (int i = 0; i < c.dim; ++i) m.at(blk(l, "attn_norm.weight"))[i] /= s1[i];
-      auto s2 = search({blk(l, "ffn_gate.weight"), blk(l, "ffn_up.weight")}, x_ffn[l], c.dim);
-      for (int i = 0; i < c.dim; ++i) m.at(blk(l, "ffn_norm.weight"))[i] /= s2[i];
-      auto s3 = search({blk(l, "ffn_down.weight")}, x_act[l], c.hidden_dim);
-      auto& up = m.at(blk(l, "ffn_up.weight"));  // (hidden, dim): row j produces channel j
-      for (int j = 0; j < c.hidden_dim; ++j)
-        for (int i = 0; i < c.dim; ++i) up[static_cast<int64_t>(j) * c.dim + i] /= s3[j];
-      bar.update(l + 1);
-    }
-    bar.finish();
-    res.report["awq_groups"] = groups;
-  }
+  if (cfg.method == "awq") res.report["awq_groups"] = apply_awq(m, calib, cfg, rule);
 
   // ---- GPTQ: one Hessian per distinct linear input
   std::map<std::string, std::vector<double>> hess;  // input name -> (cols, cols)

@@ -26,6 +26,8 @@ struct QuantizeConfig {
   int gptq_block = 128;           // lazy-batch columns
   int awq_grid = 20;              // alpha steps in [0, 1]
   int awq_max_tokens = 512;       // calibration tokens used by the scale search
+  int awq_clip_grid = 10;         // clipping ratios tried per block (0 = no clipping search)
+  double awq_clip_min_ratio = 0.5;  // smallest clipping ratio (share of the block's max |w|)
   int calib_sequences = 32;
   int calib_seq_len = 128;
   int eval_sequences = 16;        // windows of the evaluation text for perplexity / KL / top-1
@@ -42,6 +44,8 @@ struct QuantizeConfig {
     v("gptq_block", gptq_block, "GPTQ lazy-batch width in columns");
     v("awq_grid", awq_grid, "AWQ alpha grid steps");
     v("awq_max_tokens", awq_max_tokens, "calibration tokens in the AWQ scale search");
+    v("awq_clip_grid", awq_clip_grid, "AWQ clipping ratios tried per block, 1 down to awq_clip_min_ratio; 0 = off");
+    v("awq_clip_min_ratio", awq_clip_min_ratio, "smallest AWQ clipping ratio, in (0, 1]");
     v("calib_sequences", calib_sequences, "calibration windows (GPTQ/AWQ)");
     v("calib_seq_len", calib_seq_len, "tokens per calibration window");
     v("eval_sequences", eval_sequences, "evaluation windows (perplexity, KL, top-1); 0 = skip");
@@ -53,6 +57,10 @@ struct QuantizeConfig {
 
 // The deployed type of each tensor under cfg (type, mixed rule; block fallback not applied).
 TypeRule quantize_type_rule(const QuantizeConfig& cfg, const runtime::ModelConfig& c);
+// AWQ in place on m (scale search, folding, clipping search; see quant_methods.h), before the
+// tensors are rounded by RTN with `rule`'s types. Returns the per-group report.
+nlohmann::json apply_awq(DenseModel& m, const std::vector<std::vector<int32_t>>& calib, const QuantizeConfig& cfg,
+                         const TypeRule& rule);
 
 // The quantized tensors in expected_tensors order. calib may be empty for rtn.
 struct QuantizeResult {

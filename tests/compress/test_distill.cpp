@@ -16,21 +16,21 @@ namespace fs = std::filesystem;
 struct DistillSetup {
   fs::path dir;
   std::string teacher, student, data;
-  explicit DistillSetup(const std::string& name) : dir(testing::temp_dir(name)) {
+  explicit DistillSetup(const std::string& name) {
     auto c = testing::tiny_config();
     c.seq_len = 32;
-    auto m = testing::random_model(c, 5);
-    teacher = (dir / "teacher.gguf").string();
-    save_dense_model(m, teacher);
+    auto files = testing::model_and_text(name, c, 5, 60, [](int i) {
+      return fmt::format("alpha beta {} gamma delta epsilon {}", (i * 7) % 13, i % 5);
+    });
+    dir = files.dir;
+    teacher = files.model;
+    data = files.text;
     PruneConfig pc;
     pc.ffn = 0.5;
     pc.heads = 0.5;
-    auto pruned = prune_model(m, testing::random_windows(2, 16, c.vocab_size), pc);
+    auto pruned = prune_model(testing::random_model(c, 5), testing::random_windows(2, 16, c.vocab_size), pc);
     student = (dir / "student.gguf").string();
     save_dense_model(pruned.model, student);
-    data = (dir / "data.txt").string();
-    std::ofstream f(data);
-    for (int i = 0; i < 60; ++i) f << "alpha beta " << (i * 7) % 13 << " gamma delta epsilon " << i % 5 << "\n";
   }
   DistillConfig cfg() const {
     DistillConfig d;

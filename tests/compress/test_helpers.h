@@ -2,9 +2,13 @@
 #pragma once
 
 #include <filesystem>
+#include <fstream>
+#include <functional>
 #include <memory>
 #include <string>
 #include <unistd.h>
+
+#include <fmt/format.h>
 
 #include "common/rng.h"
 #include "compress/dense_model.h"
@@ -67,6 +71,23 @@ inline std::filesystem::path temp_dir(const std::string& name) {
   std::filesystem::remove_all(d);
   std::filesystem::create_directories(d);
   return d;
+}
+
+// A fresh temp dir holding a random model saved as GGUF (`model`) and a small text corpus beside
+// it (`text`, one document per line: line(i) for i < n_lines): the inputs of the file-level tests.
+struct ModelAndText {
+  std::filesystem::path dir;
+  std::string model, text;
+};
+inline ModelAndText model_and_text(const std::string& name, const runtime::ModelConfig& c, uint64_t seed, int n_lines,
+                                   const std::function<std::string(int)>& line) {
+  ModelAndText r{temp_dir(name), "", ""};
+  r.model = (r.dir / "model.gguf").string();
+  save_dense_model(random_model(c, seed), r.model);
+  r.text = (r.dir / "text.txt").string();
+  std::ofstream f(r.text);
+  for (int i = 0; i < n_lines; ++i) f << line(i) << "\n";
+  return r;
 }
 
 }  // namespace mecllm::compress::testing

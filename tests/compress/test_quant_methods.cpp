@@ -75,6 +75,29 @@ TEST_P(QuantMethods, gptq_with_identity_hessian_stays_on_the_stored_grid) {
   EXPECT_LT(e_g, 1.5 * e_r);
 }
 
+TEST_P(QuantMethods, awq_clipping_lowers_output_error_on_heavy_tailed_weights) {
+  // Rare large weights (x8) stretch their block's grid; clipping them gives every other weight of
+  // the block a finer grid. The kept clip must be what plain RTN then reproduces.
+  const QuantType t = GetParam();
+  Layer L(14);
+  Rng rng(15);
+  for (auto& v : L.w)
+    if (rng.below(64) == 0) v *= 8.0f;
+  std::vector<float> clipped = L.w;
+  const auto r = awq_clip(clipped.data(), L.rows, L.cols, L.hessian(), t);
+  EXPECT_LE(r.err, r.err_rtn);
+  EXPECT_LE(r.mean_ratio, 1.0);
+  auto rtn = dequantize(quantize_rtn(L.w.data(), L.rows, L.cols, t), L.rows, L.cols, t);
+  auto clip = dequantize(quantize_rtn(clipped.data(), L.rows, L.cols, t), L.rows, L.cols, t);
+  const double e_rtn = output_error(L.w.data(), rtn.data(), L.rows, L.cols, L.x.data(), L.n);
+  const double e_clip = output_error(L.w.data(), clip.data(), L.rows, L.cols, L.x.data(), L.n);
+  if (t == QuantType::Q8_0) {
+    EXPECT_LE(e_clip, 1.01 * e_rtn);  // 8-bit grids are fine enough that clipping rarely pays
+  } else {
+    EXPECT_LT(e_clip, 0.95 * e_rtn) << runtime::quant_type_name(t) << " rtn " << e_rtn << " clipped " << e_clip;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Types, QuantMethods, ::testing::Values(QuantType::Q4_0, QuantType::Q4_K, QuantType::Q8_0),
                          [](const auto& info) { return std::string(runtime::quant_type_name(info.param)); });
 

@@ -18,18 +18,18 @@ namespace fs = std::filesystem;
 struct Fixture {
   fs::path dir;
   std::string model, calib;
-  explicit Fixture(const std::string& name) : dir(testing::temp_dir(name)) {
+  explicit Fixture(const std::string& name) {
     auto c = testing::tiny_config();
     c.dim = 256;  // Q4_K rows
     c.n_heads = 8;
     c.n_kv_heads = 4;
     c.hidden_dim = 256;
     c.n_layers = 2;
-    model = (dir / "m.gguf").string();
-    save_dense_model(testing::random_model(c), model);
-    calib = (dir / "calib.txt").string();
-    std::ofstream f(calib);
-    for (int i = 0; i < 40; ++i) f << "The quick brown fox " << i << " jumps over the lazy dog.\n";
+    auto files = testing::model_and_text(name, c, 7, 40,
+                                         [](int i) { return fmt::format("The quick brown fox {} jumps over the lazy dog.", i); });
+    dir = files.dir;
+    model = files.model;
+    calib = files.text;
   }
   QuantizeConfig cfg(const std::string& method, const std::string& type) const {
     QuantizeConfig q;
