@@ -1,7 +1,7 @@
 // Analytic load figures of a scenario (mec-model.md "Calibration of the defaults"): device
 // utilisation and energy under always-local, edge utilisation under always-offload for a given N,
 // and the quality of each pure strategy. `mecllm sim calibrate` prints them; docs/mec.md quotes
-// them and tests/mec/test_calibration.cpp checks the default scenario against the targets.
+// them and tests/mec/test_baselines.cpp (Calibration.*) checks the default scenario against the targets.
 #pragma once
 
 #include <string>

@@ -30,9 +30,8 @@ TEST(Baselines, offload_latency_grows_with_users_while_local_stays_flat) {
 }
 
 TEST(Baselines, greedy_constrained_meets_constraints_whenever_a_pure_strategy_does) {
-  // On the hand-written profiles: with the measured ones a difficulty class (medium) has the same
-  // hallucination above H_max locally and at the edge, where the per-task rule cannot help the
-  // long-run average (docs/mec.md: greedy-constrained misses H_max at N = 5 there).
+  // On the hand-written profiles, whose premises (a pure strategy meeting everything) are spread
+  // over the variants below; the default scenario's own calibration is checked further down.
   Scenario base = testing::load("handwritten");
   CalibrationReport r = calibrate(base, {5});
   Scenario loose = base;  // a variant where always-local (and maybe always-offload) meets everything
@@ -65,7 +64,7 @@ TEST(Baselines, random_policy_is_reproducible_per_seed) {
 }
 
 // mec-model.md "Calibration of the defaults", on the profiles measured from the project's own
-// ECLD variants (docs/mec.md says which targets these profiles can and cannot support).
+// ECLD variants (docs/mec.md has the figures).
 TEST(Calibration, default_scenario_makes_every_pure_strategy_lose_somewhere) {
   Scenario s = testing::load("default");
   CalibrationReport r = calibrate(s, {5, 50});
@@ -75,28 +74,24 @@ TEST(Calibration, default_scenario_makes_every_pure_strategy_lose_somewhere) {
     EXPECT_LE(g.local_util, 0.7) << g.name;
     EXPECT_GT(g.local_energy_j, g.energy_budget_j) << g.name;
   }
-  // a quality constraint separates the two pure strategies: its bound lies between them
-  const auto& c = s.constraints;
-  bool acc_separates = std::min(r.local_accuracy, r.edge_accuracy) < c.accuracy_min &&
-                       c.accuracy_min <= std::max(r.local_accuracy, r.edge_accuracy);
-  bool hal_separates = std::min(r.local_hallucination, r.edge_hallucination) <= c.hallucination_max &&
-                       c.hallucination_max < std::max(r.local_hallucination, r.edge_hallucination);
-  EXPECT_TRUE(acc_separates || hal_separates) << "local " << r.local_accuracy << "/" << r.local_hallucination
-                                              << " edge " << r.edge_accuracy << "/" << r.edge_hallucination;
+  // ... and under the quality bounds: the compact model is less accurate and hallucinates more
+  EXPECT_LT(r.local_accuracy, s.constraints.accuracy_min);
+  EXPECT_GT(r.local_hallucination, s.constraints.hallucination_max);
+  EXPECT_GE(r.edge_accuracy, s.constraints.accuracy_min);
+  EXPECT_LE(r.edge_hallucination, s.constraints.hallucination_max);
   // always-offload: light edge load at N = 5, saturated at N = 50
   EXPECT_GT(r.edge[0].decode_util, 0.15);
   EXPECT_LT(r.edge[0].decode_util, 0.4);
   EXPECT_GT(r.edge[1].decode_util, 1.0);
 
   // Simulated: always-offload has the best latency at N = 5 of the pure strategies and explodes at
-  // N = 50; each pure strategy misses a long-run constraint.
+  // N = 50; always-local misses the long-run energy budget and accuracy floor.
   auto off5 = run(s, "always-offload", 5, 2000, 2), loc5 = run(s, "always-local", 5, 2000, 2);
   auto off50 = run(s, "always-offload", 50, 2000, 2), loc50 = run(s, "always-local", 50, 2000, 2);
   EXPECT_LT(off5.latency_s.mean, loc5.latency_s.mean);
   EXPECT_GT(off50.latency_s.mean, loc50.latency_s.mean);
   EXPECT_FALSE(loc5.meets_energy);
-  EXPECT_FALSE(loc50.meets_all());
-  EXPECT_FALSE(off5.meets_all());
+  EXPECT_FALSE(loc50.meets_accuracy);
   // Every constraint is satisfiable by some mixed policy at every N.
   for (int n : {5, 10, 20, 30, 50}) {
     bool met = false;
