@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <span>
+#include <vector>
 
 #include "common/errors.h"
 #include "runtime/kernels.h"
@@ -36,11 +38,21 @@ void rmsnorm(const float* x, const float* w, int64_t T, int64_t n, float eps, fl
   }
 }
 
+// Pair i's angular frequency, with the config's RoPE scaling (linear, Llama 3.1) applied the
+// way the runtime and the LibTorch module apply it.
+std::vector<float> rope_frequencies(const runtime::ModelConfig& c) {
+  const int hs = c.head_size();
+  const auto divisors = runtime::rope_freq_divisors(c);
+  std::vector<float> freq(static_cast<size_t>(hs / 2));
+  for (int i = 0; i < hs / 2; ++i)
+    freq[i] = static_cast<float>(std::pow(c.rope_theta, -2.0f * i / hs) / divisors[static_cast<size_t>(i)]);
+  return freq;
+}
+
 // Rotates one head vector (head_size) at position pos.
-void rope(float* v, int hs, int pos, float theta, runtime::RopeStyle style) {
+void rope(float* v, int hs, int pos, std::span<const float> freq, runtime::RopeStyle style) {
   for (int i = 0; i < hs / 2; ++i) {
-    float freq = std::pow(theta, -2.0f * i / hs);
-    float a = pos * freq, c = std::cos(a), s = std::sin(a);
+    float a = pos * freq[static_cast<size_t>(i)], c = std::cos(a), s = std::sin(a);
     int i0 = style == runtime::RopeStyle::interleaved ? 2 * i : i;
     int i1 = style == runtime::RopeStyle::interleaved ? 2 * i + 1 : i + hs / 2;
     float x0 = v[i0], x1 = v[i1];
@@ -57,6 +69,7 @@ Trace forward_trace(const DenseModel& m, std::span<const int32_t> tokens, bool k
                 kvd = c.kv_dim(), hid = c.hidden_dim, V = c.vocab_size;
   MECLLM_CHECK(T > 0 && T <= c.seq_len, "T = {} outside [1, seq_len {}]", T, c.seq_len);
   const int group = c.n_heads / c.n_kv_heads;
+  const auto freq = rope_frequencies(c);
   Trace tr;
   tr.n_tokens = static_cast<int>(T);
   std::vector<float> x(T * dim), xb(T * dim), q(T * qd), k(T * kvd), v(T * kvd), att(T * qd), tmp(T * dim),
@@ -95,8 +108,8 @@ Trace forward_trace(const DenseModel& m, std::span<const int32_t> tokens, bool k
       }
     }
     for (int64_t t = 0; t < T; ++t) {
-      for (int h = 0; h < c.n_heads; ++h) rope(q.data() + t * qd + h * hs, hs, t, c.rope_theta, c.rope_style);
-      for (int h = 0; h < c.n_kv_heads; ++h) rope(k.data() + t * kvd + h * hs, hs, t, c.rope_theta, c.rope_style);
+      for (int h = 0; h < c.n_heads; ++h) rope(q.data() + t * qd + h * hs, hs, t, freq, c.rope_style);
+      for (int h = 0; h < c.n_kv_heads; ++h) rope(k.data() + t * kvd + h * hs, hs, t, freq, c.rope_style);
     }
     if (keep_layers) lt.attn_in = xb;
     const float scale = 1.0f / std::sqrt(static_cast<float>(hs));
