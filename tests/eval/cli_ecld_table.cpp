@@ -9,29 +9,16 @@
 #include <filesystem>
 #include <string>
 
+#include "cli_runner.h"
 #include "common/rundir.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Result {
-  int status = -1;
-  std::string output;
-};
+using Result = mecllm::testing::CliResult;
 
-Result run(const std::string& args) {
-  std::string cmd = "cd " + std::string(MECLLM_SOURCE_DIR) + " && " + std::string(MECLLM_BINARY_DIR) + "/bin/mecllm " +
-                    args + " 2>&1";
-  Result r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, p)) r.output.append(buf, n);
-  int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
+Result run(const std::string& args) { return mecllm::testing::run_mecllm(args); }
 
 std::string base_model() {
   fs::path dir = fs::path(MECLLM_SOURCE_DIR) / "models" / "factworld";

@@ -5,29 +5,16 @@
 #include <filesystem>
 #include <string>
 
+#include "cli_runner.h"
 #include "common/rundir.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Result {
-  int status = -1;
-  std::string output;
-};
+using Result = mecllm::testing::CliResult;
 
-Result run(const std::string& args) {
-  std::string bin = std::string(MECLLM_BINARY_DIR) + "/bin/mecllm";
-  std::string cmd = "cd " + std::string(MECLLM_SOURCE_DIR) + " && " + bin + " " + args + " 2>&1";
-  Result r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, p)) r.output.append(buf, n);
-  int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
+Result run(const std::string& args) { return mecllm::testing::run_mecllm(args); }
 
 fs::path out_dir(const std::string& name) {
   fs::path d = fs::temp_directory_path() / "mecllm_test_mec_cli" / name;
