@@ -44,7 +44,7 @@ void count_words(const std::string& doc, std::map<std::string, int64_t>& counts)
     } else if (c == ' ') {
       // A run of spaces: each space after the first is a word of its own, like SentencePiece.
       flush();
-      word = " ";
+      word.assign(1, ' ');  // (not `word = " "`: GCC 12 warns a false -Wrestrict on it)
     } else {
       word += c;
     }

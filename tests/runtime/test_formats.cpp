@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "runtime/gguf.h"
@@ -205,7 +206,7 @@ TEST(Formats, gguf_metadata_getters_are_typed_and_name_the_key) {
   extra.set("general.name", GgufValue::of_string("tiny"));
   extra.set("tokenizer.ggml.model", GgufValue::of_string("llama"));
   std::vector<std::string> toks;
-  for (int i = 0; i < c.vocab_size; ++i) toks.push_back("t" + std::to_string(i));
+  for (int i = 0; i < c.vocab_size; ++i) toks.push_back(fmt::format("t{}", i));
   extra.set("tokenizer.ggml.tokens", GgufValue::of_strings(toks));
   std::vector<float> scores(c.vocab_size, -1.5f);
   extra.set("tokenizer.ggml.scores", GgufValue::of_f32s(scores));
