@@ -50,10 +50,38 @@ std::vector<std::string> sample_text(const Tokenizer& tok, const TokenizerBenchO
   return chunks;
 }
 
-// llama2.c encode(): after the initial split, rescan all pairs for the best score each step.
-std::vector<int32_t> llama2c_encode(const SpmBpeTokenizer& tok, std::string_view text) {
-  // As llama2.c: ids 3 + byte for byte fallback and a literal ' ' dummy prefix.
+// GPT-2 bpe(): per pre-token, rescan for the lowest-ranked pair and merge it, until none.
+std::vector<int32_t> gpt2_encode(const ByteBpeTokenizer& tok, const std::map<std::pair<std::string, std::string>, size_t>& ranks,
+                                 std::string_view text) {
   std::vector<int32_t> ids;
+  for (std::string_view word : tok.pre_split(text)) {
+    std::vector<std::string> parts;
+    for (unsigned char c : word) parts.push_back(byte_to_unicode(c));
+    while (parts.size() > 1) {
+      size_t best = SIZE_MAX, at = 0;
+      for (size_t i = 0; i + 1 < parts.size(); ++i) {
+        auto it = ranks.find({parts[i], parts[i + 1]});
+        if (it != ranks.end() && it->second < best) {
+          best = it->second;
+          at = i;
+        }
+      }
+      if (best == SIZE_MAX) break;
+      parts[at] += parts[at + 1];
+      parts.erase(parts.begin() + static_cast<std::ptrdiff_t>(at) + 1);
+    }
+    for (const auto& p : parts) ids.push_back(tok.find_token(p).value_or(-1));
+  }
+  return ids;
+}
+
+}  // namespace
+
+// llama2.c encode(): after the initial split, rescan all pairs for the best score each step.
+std::vector<int32_t> llama2c_reference_encode(const Tokenizer& tok, std::string_view text) {
+  // As llama2.c: ids 3 + byte for byte fallback and a literal ' ' dummy prefix (none for "").
+  std::vector<int32_t> ids;
+  if (text.empty()) return ids;
   std::string t = " ";
   t += text;
   for (size_t i = 0; i < t.size();) {
@@ -86,33 +114,6 @@ std::vector<int32_t> llama2c_encode(const SpmBpeTokenizer& tok, std::string_view
   return ids;
 }
 
-// GPT-2 bpe(): per pre-token, rescan for the lowest-ranked pair and merge it, until none.
-std::vector<int32_t> gpt2_encode(const ByteBpeTokenizer& tok, const std::map<std::pair<std::string, std::string>, size_t>& ranks,
-                                 std::string_view text) {
-  std::vector<int32_t> ids;
-  for (std::string_view word : tok.pre_split(text)) {
-    std::vector<std::string> parts;
-    for (unsigned char c : word) parts.push_back(byte_to_unicode(c));
-    while (parts.size() > 1) {
-      size_t best = SIZE_MAX, at = 0;
-      for (size_t i = 0; i + 1 < parts.size(); ++i) {
-        auto it = ranks.find({parts[i], parts[i + 1]});
-        if (it != ranks.end() && it->second < best) {
-          best = it->second;
-          at = i;
-        }
-      }
-      if (best == SIZE_MAX) break;
-      parts[at] += parts[at + 1];
-      parts.erase(parts.begin() + static_cast<std::ptrdiff_t>(at) + 1);
-    }
-    for (const auto& p : parts) ids.push_back(tok.find_token(p).value_or(-1));
-  }
-  return ids;
-}
-
-}  // namespace
-
 nlohmann::json TokenizerBenchResult::to_json() const {
   return {{"path", path},         {"kind", kind},           {"reference", reference},
           {"text_bytes", text_bytes}, {"tokens", tokens},   {"encode_mb_s", encode_mb_s},
@@ -135,7 +136,7 @@ TokenizerBenchResult bench_tokenizer(const std::string& path, const TokenizerBen
   if (auto* spm = dynamic_cast<const SpmBpeTokenizer*>(loaded.get())) {
     r.reference = "llama2.c encode() scan";
     ours = [spm](std::string_view t) { return spm->encode(t, false); };
-    ref = [spm](std::string_view t) { return llama2c_encode(*spm, t); };
+    ref = [spm](std::string_view t) { return llama2c_reference_encode(*spm, t); };
   } else if (auto* bpe = dynamic_cast<const ByteBpeTokenizer*>(loaded.get())) {
     r.reference = "GPT-2 bpe() rescan";
     for (size_t i = 0; i < bpe->merges().size(); ++i) ranks.try_emplace(bpe->merges()[i], i);

@@ -9,6 +9,8 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -28,6 +30,13 @@ struct TokenizerBenchResult {
   bool same_ids = false;  // ours and the reference gave identical ids on the whole text
   nlohmann::json to_json() const;
 };
+
+class Tokenizer;
+
+// llama2.c's encode() loop (quadratic rescan for the best-scoring pair, first best wins, byte
+// fallback to ids 3 + byte, ' ' dummy prefix): the reference the benchmark times and the oracle
+// the tokenizer tests compare the heap-based merge with.
+std::vector<int32_t> llama2c_reference_encode(const Tokenizer& tok, std::string_view text);
 
 TokenizerBenchResult bench_tokenizer(const std::string& path, const TokenizerBenchOptions& options);
 
