@@ -27,6 +27,28 @@ float dot_f16_f32_ref(const void* x, const void* y, int64_t n) {
   return vec_dot_f16_f32(static_cast<const uint16_t*>(x), static_cast<const float*>(y), n);
 }
 
+// Attention on the reference level: one reference dot / axpy per cached position.
+void attn_scores_f32_ref(const void* rows, size_t stride, int64_t n_rows, const float* q, int64_t hs, float scale,
+                         float* scores) {
+  const float* k = static_cast<const float*>(rows);
+  for (int64_t i = 0; i < n_rows; ++i) scores[i] = vec_dot_f32(k + static_cast<size_t>(i) * stride, q, hs) * scale;
+}
+void attn_scores_f16_ref(const void* rows, size_t stride, int64_t n_rows, const float* q, int64_t hs, float scale,
+                         float* scores) {
+  const uint16_t* k = static_cast<const uint16_t*>(rows);
+  for (int64_t i = 0; i < n_rows; ++i) scores[i] = vec_dot_f16_f32(k + static_cast<size_t>(i) * stride, q, hs) * scale;
+}
+void attn_mix_f32_ref(const float* w, const void* rows, size_t stride, int64_t n_rows, int64_t hs, float* out) {
+  const float* v = static_cast<const float*>(rows);
+  std::fill(out, out + hs, 0.0f);
+  for (int64_t i = 0; i < n_rows; ++i) axpy_f32_ref(w[i], v + static_cast<size_t>(i) * stride, out, hs);
+}
+void attn_mix_f16_ref(const float* w, const void* rows, size_t stride, int64_t n_rows, int64_t hs, float* out) {
+  const uint16_t* v = static_cast<const uint16_t*>(rows);
+  std::fill(out, out + hs, 0.0f);
+  for (int64_t i = 0; i < n_rows; ++i) axpy_f16_ref(w[i], v + static_cast<size_t>(i) * stride, out, hs);
+}
+
 // The prepared activation of the reference level: Q8_0 blocks by the reference quantiser, then
 // the float scales, the sums and the pair order derived from them.
 void quantize_act_ref(const float* x, std::byte* row, int64_t n) {
@@ -62,6 +84,10 @@ KernelTable scalar_table() {
   t.axpy_f16 = axpy_f16_ref;
   t.dot_f16_f32 = dot_f16_f32_ref;
   t.quantize_act = quantize_act_ref;
+  t.attn_scores_f32 = attn_scores_f32_ref;
+  t.attn_scores_f16 = attn_scores_f16_ref;
+  t.attn_mix_f32 = attn_mix_f32_ref;
+  t.attn_mix_f16 = attn_mix_f16_ref;
   return t;
 }
 
@@ -77,6 +103,10 @@ KernelTable layer(const KernelTable& base, const KernelTable* over) {
   if (over->axpy_f16 != nullptr) t.axpy_f16 = over->axpy_f16;
   if (over->dot_f16_f32 != nullptr) t.dot_f16_f32 = over->dot_f16_f32;
   if (over->quantize_act != nullptr) t.quantize_act = over->quantize_act;
+  if (over->attn_scores_f32 != nullptr) t.attn_scores_f32 = over->attn_scores_f32;
+  if (over->attn_scores_f16 != nullptr) t.attn_scores_f16 = over->attn_scores_f16;
+  if (over->attn_mix_f32 != nullptr) t.attn_mix_f32 = over->attn_mix_f32;
+  if (over->attn_mix_f16 != nullptr) t.attn_mix_f16 = over->attn_mix_f16;
   for (int i = 0; i < kNumQuantTypes; ++i) {
     if (over->act_gemv[i] != nullptr) t.act_gemv[i] = over->act_gemv[i];
   }

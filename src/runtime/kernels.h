@@ -21,6 +21,14 @@ const char* simd_level_name(SimdLevel level);
 using AxpyF32Fn = void (*)(float a, const float* x, float* y, int64_t n);
 using AxpyF16Fn = void (*)(float a, const uint16_t* x, float* y, int64_t n);
 
+// Attention of one head over n_rows cached positions whose rows (F32, or F16 as binary16 bits)
+// lie `stride` values apart: scores[i] = scale * (row i . q), and out[0..hs) = sum_i w[i] row i.
+// One call covers every position, so the vector code keeps q, the output and the partial sums
+// in registers instead of paying a call, a reduction or a load/store of out per position.
+using AttnScoresFn = void (*)(const void* rows, size_t stride, int64_t n_rows, const float* q, int64_t hs, float scale,
+                              float* scores);
+using AttnMixFn = void (*)(const float* w, const void* rows, size_t stride, int64_t n_rows, int64_t hs, float* out);
+
 inline constexpr int kNumQuantTypes = 6;
 // Dense index 0..5 of a QuantType (for tables indexed by type).
 int quant_type_index(QuantType t);
@@ -56,6 +64,8 @@ struct KernelTable {
   QuantizeActFn quantize_act = nullptr;
   // by quant_type_index, block types only; nullptr (the scalar level): vec_dot on y.q per row
   ActGemvFn act_gemv[kNumQuantTypes] = {};
+  AttnScoresFn attn_scores_f32 = nullptr, attn_scores_f16 = nullptr;  // F32 / F16 KV cache
+  AttnMixFn attn_mix_f32 = nullptr, attn_mix_f16 = nullptr;
 };
 
 // The highest level this CPU supports and this build compiled.

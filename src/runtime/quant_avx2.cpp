@@ -418,9 +418,14 @@ void act_gemv(const std::byte* w, size_t row_bytes, int64_t rows, const ActQ8& y
     _mm_storeu_ps(out + r, _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1)));
     for (int i = 0; i < 4; ++i) out[r + i] += K::tail(w0 + static_cast<size_t>(i) * row_bytes, y, n);
   }
+  // a row outside a 4-group is reduced in the same order as inside one, so every row's result
+  // is the same wherever a chunk boundary puts it (thread counts, fused steps: tested)
   for (; r < rows; ++r) {
     const std::byte* wr = w + static_cast<size_t>(r) * row_bytes;
-    out[r] = hsum(K::acc(wr, y, n)) + K::tail(wr, y, n);
+    const __m256 a = K::acc(wr, y, n);
+    const __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(a, a), _mm256_hadd_ps(a, a));
+    out[r] = _mm_cvtss_f32(_mm_add_ss(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1)));
+    out[r] += K::tail(wr, y, n);
   }
 }
 
@@ -441,11 +446,85 @@ void axpy_f16(float a, const uint16_t* x, float* y, int64_t n) {
   for (; i < n; ++i) y[i] += a * half(x[i]);
 }
 
+// ---- attention over the KV cache ------------------------------------------------------------
+
+inline __m256 load8(const float* p) { return _mm256_loadu_ps(p); }
+inline __m256 load8(const uint16_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
+inline float load1(const float* p) { return *p; }
+inline float load1(const uint16_t* p) { return half(*p); }
+
+// row . q over the whole 8-value steps, as eight lanes still to be added.
+template <typename T>
+inline __m256 row_dot8(const T* row, const float* q, int64_t hs) {
+  __m256 a = _mm256_setzero_ps();
+  for (int64_t i = 0; i + 8 <= hs; i += 8) a = _mm256_fmadd_ps(load8(row + i), _mm256_loadu_ps(q + i), a);
+  return a;
+}
+template <typename T>
+inline float row_dot_tail(const T* row, const float* q, int64_t hs) {
+  float s = 0.0f;
+  for (int64_t i = hs / 8 * 8; i < hs; ++i) s += load1(row + i) * q[i];
+  return s;
+}
+
+// Four positions share one horizontal reduction (as act_gemv's rows); they are independent, so
+// their FMA chains overlap.
+template <typename T>
+void attn_scores(const void* rows, size_t stride, int64_t n_rows, const float* q, int64_t hs, float scale, float* scores) {
+  const T* k = static_cast<const T*>(rows);
+  int64_t r = 0;
+  for (; r + 4 <= n_rows; r += 4) {
+    const T* k0 = k + static_cast<size_t>(r) * stride;
+    const __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(row_dot8(k0, q, hs), row_dot8(k0 + stride, q, hs)),
+                                    _mm256_hadd_ps(row_dot8(k0 + 2 * stride, q, hs), row_dot8(k0 + 3 * stride, q, hs)));
+    __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+    if (hs % 8 != 0) {
+      s4 = _mm_add_ps(s4, _mm_setr_ps(row_dot_tail(k0, q, hs), row_dot_tail(k0 + stride, q, hs),
+                                      row_dot_tail(k0 + 2 * stride, q, hs), row_dot_tail(k0 + 3 * stride, q, hs)));
+    }
+    _mm_storeu_ps(scores + r, _mm_mul_ps(s4, _mm_set1_ps(scale)));
+  }
+  for (; r < n_rows; ++r) {
+    const T* kr = k + static_cast<size_t>(r) * stride;
+    scores[r] = (hsum(row_dot8(kr, q, hs)) + row_dot_tail(kr, q, hs)) * scale;
+  }
+}
+
+// out[0..8W) = sum_i w[i] row i[0..8W): W accumulators stay in registers over every position.
+template <int W, typename T>
+inline void mix_columns(const float* w, const T* v, size_t stride, int64_t n_rows, float* out) {
+  __m256 a[W];
+  for (int j = 0; j < W; ++j) a[j] = _mm256_setzero_ps();
+  for (int64_t r = 0; r < n_rows; ++r) {
+    const __m256 wr = _mm256_set1_ps(w[r]);
+    const T* row = v + static_cast<size_t>(r) * stride;
+    for (int j = 0; j < W; ++j) a[j] = _mm256_fmadd_ps(wr, load8(row + 8 * j), a[j]);
+  }
+  for (int j = 0; j < W; ++j) _mm256_storeu_ps(out + 8 * j, a[j]);
+}
+
+// Columns in blocks of 64, 32, 8 values, then one at a time; each block reads every position
+// once (different cache lines of each row), so nothing is read twice.
+template <typename T>
+void attn_mix(const float* w, const void* rows, size_t stride, int64_t n_rows, int64_t hs, float* out) {
+  const T* v = static_cast<const T*>(rows);
+  int64_t c = 0;
+  for (; c + 64 <= hs; c += 64) mix_columns<8>(w, v + c, stride, n_rows, out + c);
+  for (; c + 32 <= hs; c += 32) mix_columns<4>(w, v + c, stride, n_rows, out + c);
+  for (; c + 8 <= hs; c += 8) mix_columns<1>(w, v + c, stride, n_rows, out + c);
+  for (; c < hs; ++c) {
+    float s = 0.0f;
+    for (int64_t r = 0; r < n_rows; ++r) s += w[r] * load1(v + static_cast<size_t>(r) * stride + c);
+    out[c] = s;
+  }
+}
+
 // Constant-initialised (no code runs at start-up, so nothing AVX2 executes before the CPU check).
 // vec_dot order follows quant_type_index: F32, F16, Q4_0, Q8_0, Q4_K, BF16.
 constexpr KernelTable kTable{"avx2",  {dot_f32, dot_f16, dot_q4_0, dot_q8_0, dot_q4_K, dot_bf16},
                              axpy_f32, axpy_f16, dot_f16, quantize_act,
-                             {nullptr, nullptr, act_gemv<Q4_0Rows>, act_gemv<Q8_0Rows>, act_gemv<Q4_KRows>, nullptr}};
+                             {nullptr, nullptr, act_gemv<Q4_0Rows>, act_gemv<Q8_0Rows>, act_gemv<Q4_KRows>, nullptr},
+                             attn_scores<float>, attn_scores<uint16_t>, attn_mix<float>, attn_mix<uint16_t>};
 
 }  // namespace
 

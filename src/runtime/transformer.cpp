@@ -8,6 +8,7 @@
 
 #include "common/errors.h"
 #include "runtime/kernels.h"
+#include "runtime/matmul.h"
 #include "runtime/quant_blocks.h"
 
 namespace mecllm::runtime {
@@ -122,6 +123,7 @@ Transformer::Transformer(ModelFile file, const LoadOptions& opt)
   s_.v.assign(static_cast<size_t>(B) * c.kv_dim(), 0.0f);
   s_.hb.assign(static_cast<size_t>(B) * c.hidden_dim, 0.0f);
   s_.hb2.assign(static_cast<size_t>(B) * c.hidden_dim, 0.0f);
+  s_.rope_cs.assign(static_cast<size_t>(B) * hs, 0.0f);
   s_.att.assign(static_cast<size_t>(pool_->size()) * context_, 0.0f);
   s_.logits.assign(static_cast<size_t>(B) * c.vocab_size, 0.0f);
   // Q8_0 needs whole 32-blocks; a row that is not a multiple of 32 only ever meets float types.
@@ -188,14 +190,24 @@ void softmax(float* x, int n) {
   for (int i = 0; i < n; ++i) x[i] /= sum;
 }
 
-// Rotates every head of `v` (n_heads * hs values) for position pos.
-void rope(float* v, int n_heads, int hs, int pos, const std::vector<float>& inv_freq, RopeStyle style) {
+// cos and sin of every pair's angle pos * inv_freq[i] at one position, as [cos 0..half | sin
+// 0..half]: computed once per token, then shared by every head of q and k in every layer.
+void rope_angles(float* cs, int pos, const std::vector<float>& inv_freq) {
+  const size_t half = inv_freq.size();
+  for (size_t i = 0; i < half; ++i) {
+    const float angle = static_cast<float>(pos) * inv_freq[i];
+    cs[i] = std::cos(angle);
+    cs[half + i] = std::sin(angle);
+  }
+}
+
+// Rotates every head of `v` (n_heads * hs values) by the angles `cs` of rope_angles.
+void rope(float* v, int n_heads, int hs, const float* cs, RopeStyle style) {
   const int half = hs / 2;
   for (int h = 0; h < n_heads; ++h) {
     float* head = v + h * hs;
     for (int i = 0; i < half; ++i) {
-      const float angle = static_cast<float>(pos) * inv_freq[static_cast<size_t>(i)];
-      const float c = std::cos(angle), s = std::sin(angle);
+      const float c = cs[i], s = cs[half + i];
       // interleaved pairs (2i, 2i+1); neox pairs (i, i + hs/2)
       const int a = style == RopeStyle::interleaved ? 2 * i : i;
       const int b = style == RopeStyle::interleaved ? 2 * i + 1 : i + half;
@@ -204,106 +216,6 @@ void rope(float* v, int n_heads, int hs, int pos, const std::vector<float>& inv_
       head[b] = x0 * s + x1 * c;
     }
   }
-}
-
-// Products below this many multiply-adds run on the calling thread alone: waking the workers
-// costs more than they would save (and the result is the same, each output being one dot).
-constexpr int64_t kMinParallelWork = 1 << 16;
-
-// fn over [0, n) in chunks: on the pool, or inline when the work is too small to share.
-void run_parallel(ThreadPool& pool, int64_t work, int64_t n, int64_t grain, const ThreadPool::RangeFn& fn) {
-  if (work < kMinParallelWork) fn(0, n, 0);
-  else pool.parallel_for(n, grain, fn);
-}
-
-// out[t * out_stride + r] = W[r] . in[t * in_stride ...] for every row r and token t.
-struct MatmulJob {
-  const WeightMatrix* w;
-  const float* in;
-  int in_stride;
-  float* out;
-  int out_stride;
-};
-
-// Runs several products in one parallel step (e.g. q, k and v of one input): the rows of all
-// jobs form one range split evenly over the threads. For the block types the input is prepared
-// once per step (Q8_0 blocks plus what the SIMD kernels read, kernels.h ActQ8); a level without a
-// prepared-activation kernel for the type reads its Q8_0 blocks with vec_dot.
-void matmul(ThreadPool& pool, std::span<const MatmulJob> jobs, int n_tok, std::vector<std::byte>& act_q) {
-  struct Prepared {
-    VecDotFn dot = nullptr;  // float types, or a block type without act_gemv
-    ActGemvFn gemv = nullptr;
-    const std::byte* act = nullptr;
-    size_t act_stride = 0;  // bytes between tokens
-  };
-  std::vector<Prepared> prep(jobs.size());
-  std::vector<ActQ8> views;  // the prepared input of each token
-  const KernelTable& k = kernels();
-  const float* quantized_in = nullptr;
-  size_t q_stride = 0;
-  for (size_t j = 0; j < jobs.size(); ++j) {
-    const MatmulJob& job = jobs[j];
-    const QuantTraits& tr = traits(job.w->type);
-    const int ti = quant_type_index(job.w->type);
-    prep[j].dot = k.vec_dot[ti];
-    if (tr.vec_dot_type == QuantType::F32) {
-      prep[j].act = reinterpret_cast<const std::byte*>(job.in);
-      prep[j].act_stride = static_cast<size_t>(job.in_stride) * sizeof(float);
-      continue;
-    }
-    MECLLM_CHECK(tr.vec_dot_type == QuantType::Q8_0, "vec_dot_type {}", quant_type_name(tr.vec_dot_type));
-    // Jobs of one step share their input; prepare it once.
-    if (quantized_in != job.in) {
-      MECLLM_CHECK(quantized_in == nullptr, "one quantised input per matmul step");
-      q_stride = act_q8_bytes(job.w->cols);
-      MECLLM_CHECK(q_stride * static_cast<size_t>(n_tok) <= act_q.size(), "act_q too small");
-      for (int t = 0; t < n_tok; ++t) {
-        std::byte* row = act_q.data() + t * q_stride;
-        k.quantize_act(job.in + static_cast<size_t>(t) * job.in_stride, row, job.w->cols);
-        views.push_back(act_q8_view(row, job.w->cols));
-      }
-      quantized_in = job.in;
-    }
-    prep[j].gemv = prepared_act_enabled() ? k.act_gemv[ti] : nullptr;
-    prep[j].act = act_q.data();
-    prep[j].act_stride = q_stride;
-  }
-  int64_t total_rows = 0, work = 0;
-  for (const MatmulJob& job : jobs) {
-    total_rows += job.w->rows;
-    work += job.w->rows * job.w->cols * n_tok;
-  }
-  // ~8 chunks per thread: small enough to rebalance around a descheduled thread, large enough
-  // that claiming one costs nothing next to its dot products
-  const int64_t grain = std::max<int64_t>(4, total_rows / (8 * pool.size()));
-  run_parallel(pool, work, total_rows, grain, [&](int64_t begin, int64_t end, int) {
-    int64_t base = 0;
-    for (size_t j = 0; j < jobs.size() && begin < end; ++j) {
-      const MatmulJob& job = jobs[j];
-      const Prepared& p = prep[j];
-      const int64_t r0 = std::max<int64_t>(begin - base, 0), r1 = std::min<int64_t>(end - base, job.w->rows);
-      if (p.gemv != nullptr) {
-        // rows in groups small enough to stay in L1 while every token of the batch reads them
-        constexpr int64_t kRowGroup = 16;
-        for (int64_t r = r0; r < r1; r += kRowGroup) {
-          const std::byte* w = job.w->data + static_cast<size_t>(r) * job.w->row_bytes;
-          for (int t = 0; t < n_tok; ++t) {
-            p.gemv(w, job.w->row_bytes, std::min(kRowGroup, r1 - r), views[static_cast<size_t>(t)], job.w->cols,
-                   job.out + static_cast<size_t>(t) * job.out_stride + r);
-          }
-        }
-      } else {
-        for (int64_t r = r0; r < r1; ++r) {
-          const std::byte* wrow = job.w->data + static_cast<size_t>(r) * job.w->row_bytes;
-          for (int t = 0; t < n_tok; ++t) {
-            job.out[static_cast<size_t>(t) * job.out_stride + r] =
-                p.dot(wrow, p.act + static_cast<size_t>(t) * p.act_stride, job.w->cols);
-          }
-        }
-      }
-      base += job.w->rows;
-    }
-  });
 }
 
 }  // namespace
@@ -348,10 +260,11 @@ void Transformer::forward_chunk(const int32_t* tokens, int n, int pos, bool all_
   ThreadPool& pool = *pool_;
   const KernelTable& k = kernels();
 
-  // token embeddings (one row of token_embd each, dequantised)
+  // token embeddings (one row of token_embd each, dequantised) and RoPE angles of each position
   for (int t = 0; t < n; ++t) {
     const WeightMatrix& e = w_.token_embd;
     traits(e.type).to_float(e.data + static_cast<size_t>(tokens[t]) * e.row_bytes, s.x.data() + static_cast<size_t>(t) * dim, dim);
+    rope_angles(&s.rope_cs[static_cast<size_t>(t) * hs], pos + t, inv_freq_);
   }
 
   for (int l = 0; l < c.n_layers; ++l) {
@@ -380,14 +293,23 @@ void Transformer::forward_chunk(const int32_t* tokens, int n, int pos, bool all_
         for (int h = 0; h < n_kv_heads; ++h) rmsnorm(kk + h * hs, kk + h * hs, L.k_norm.data(), hs, eps);
       }
       // RoPE on q and k, then k and v into the cache
-      rope(q, n_heads, hs, pos + t, inv_freq_, c.rope_style);
-      rope(kk, n_kv_heads, hs, pos + t, inv_freq_, c.rope_style);
+      const float* cs = &s.rope_cs[static_cast<size_t>(t) * hs];
+      rope(q, n_heads, hs, cs, c.rope_style);
+      rope(kk, n_kv_heads, hs, cs, c.rope_style);
       kv_.store(l, pos + t, kk, v);
     }
 
     // multi-head attention: each (token, head) pair is independent; causal because token t
     // only reads cache positions <= pos + t, all written above.
     const int64_t att_work = static_cast<int64_t>(n) * n_heads * (pos + n) * hs * 2;
+    const bool f16 = kv_.is_f16();
+    const AttnScoresFn attn_scores = f16 ? k.attn_scores_f16 : k.attn_scores_f32;
+    const AttnMixFn attn_mix = f16 ? k.attn_mix_f16 : k.attn_mix_f32;
+    // kv head kvh's slice of a cache row; the rows of consecutive positions are kv_dim apart
+    auto head_slice = [&](const void* row, int kvh) -> const void* {
+      return f16 ? static_cast<const void*>(static_cast<const uint16_t*>(row) + kvh * hs)
+                 : static_cast<const void*>(static_cast<const float*>(row) + kvh * hs);
+    };
     run_parallel(pool, att_work, static_cast<int64_t>(n) * n_heads, 1, [&](int64_t begin, int64_t end, int thread) {
       float* att = &s.att[static_cast<size_t>(thread) * context_];
       for (int64_t task = begin; task < end; ++task) {
@@ -396,21 +318,11 @@ void Transformer::forward_chunk(const int32_t* tokens, int n, int pos, bool all_
         const int kvh = h / group;  // grouped-query attention: `group` query heads share a kv head
         const int start = c.sliding_window > 0 ? std::max(0, p - c.sliding_window + 1) : 0;
         const float* q = &s.q[static_cast<size_t>(t) * q_dim + static_cast<size_t>(h) * hs];
-        for (int i = start; i <= p; ++i) {
-          const void* key = kv_.key(l, i);
-          const float dot = kv_.is_f16()
-                                ? k.dot_f16_f32(static_cast<const uint16_t*>(key) + kvh * hs, q, hs)
-                                : k.vec_dot[0](static_cast<const float*>(key) + kvh * hs, q, hs);
-          att[i - start] = dot * attn_scale;
-        }
-        softmax(att, p - start + 1);
+        const int n_pos = p - start + 1;
         float* out = &s.xb2[static_cast<size_t>(t) * q_dim + static_cast<size_t>(h) * hs];
-        std::fill(out, out + hs, 0.0f);
-        for (int i = start; i <= p; ++i) {
-          const void* val = kv_.value(l, i);
-          if (kv_.is_f16()) k.axpy_f16(att[i - start], static_cast<const uint16_t*>(val) + kvh * hs, out, hs);
-          else k.axpy_f32(att[i - start], static_cast<const float*>(val) + kvh * hs, out, hs);
-        }
+        attn_scores(head_slice(kv_.key(l, start), kvh), static_cast<size_t>(kv_dim), n_pos, q, hs, attn_scale, att);
+        softmax(att, n_pos);
+        attn_mix(att, head_slice(kv_.value(l, start), kvh), static_cast<size_t>(kv_dim), n_pos, hs, out);
       }
     });
 
@@ -419,15 +331,11 @@ void Transformer::forward_chunk(const int32_t* tokens, int n, int pos, bool all_
     matmul(pool, o, n, s.act_q);
     for (size_t i = 0; i < static_cast<size_t>(n) * dim; ++i) s.x[i] += s.xb[i];
 
-    // feed-forward: rmsnorm, gate and up in one step, SwiGLU, down, residual
+    // feed-forward: rmsnorm, gate, up and SwiGLU in one step, down, residual
     for (int t = 0; t < n; ++t) rmsnorm(&s.xb[static_cast<size_t>(t) * dim], &s.x[static_cast<size_t>(t) * dim], L.ffn_norm.data(), dim, eps);
     const MatmulJob gate_up[] = {{&L.w_gate, s.xb.data(), dim, s.hb.data(), hidden},
                                  {&L.w_up, s.xb.data(), dim, s.hb2.data(), hidden}};
-    matmul(pool, gate_up, n, s.act_q);
-    for (size_t i = 0; i < static_cast<size_t>(n) * hidden; ++i) {
-      const float g = s.hb[i];
-      s.hb[i] = g / (1.0f + std::exp(-g)) * s.hb2[i];  // silu(gate) * up
-    }
+    matmul_swiglu(pool, gate_up[0], gate_up[1], n, s.act_q);  // s.hb = silu(gate) * up
     const MatmulJob down[] = {{&L.w_down, s.hb.data(), hidden, s.xb.data(), dim}};
     matmul(pool, down, n, s.act_q);
     for (size_t i = 0; i < static_cast<size_t>(n) * dim; ++i) s.x[i] += s.xb[i];

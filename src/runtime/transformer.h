@@ -81,6 +81,7 @@ struct RunState {
   std::vector<float> v;       // (batch, kv_dim)
   std::vector<float> hb;      // (batch, hidden_dim) gate, then SwiGLU product
   std::vector<float> hb2;     // (batch, hidden_dim) up
+  std::vector<float> rope_cs;  // (batch, head_size) cos | sin of the RoPE angles at each token's position
   std::vector<float> att;     // (n_threads, context) attention scores, one row per thread
   std::vector<float> logits;  // (batch or 1, vocab)
   std::vector<std::byte> act_q;  // (batch, act_q8_bytes(max(dim, q_dim, hidden_dim))) prepared input

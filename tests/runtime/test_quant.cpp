@@ -250,6 +250,39 @@ namespace {
 
 bool cpu_runs(SimdLevel level) { return static_cast<int>(level) <= static_cast<int>(detect_simd_level()); }
 
+// The attention kernels against the scalar ones: head sizes around the 8/32/64-value column
+// blocks, position counts around the 4-row groups, rows padded apart as in the KV cache.
+void expect_attention_equals_scalar(const KernelTable& ref, const KernelTable& k) {
+  for (int64_t hs : {1, 5, 8, 13, 40, 64, 72, 129}) {
+    for (int64_t n_rows : {1, 3, 4, 5, 9}) {
+      const size_t stride = static_cast<size_t>(hs) + 3;
+      const auto rows = normal_values(n_rows * static_cast<int64_t>(stride), 700 + static_cast<uint64_t>(hs));
+      std::vector<uint16_t> rows_h(rows.size());
+      fp32_to_fp16_row(rows.data(), rows_h.data(), static_cast<int64_t>(rows.size()));
+      const auto q = normal_values(hs, 800);
+      const auto w = normal_values(n_rows, 900);
+      std::vector<float> s0(static_cast<size_t>(n_rows)), s1 = s0, s2 = s0, s3 = s0;
+      ref.attn_scores_f32(rows.data(), stride, n_rows, q.data(), hs, 0.125f, s0.data());
+      k.attn_scores_f32(rows.data(), stride, n_rows, q.data(), hs, 0.125f, s1.data());
+      ref.attn_scores_f16(rows_h.data(), stride, n_rows, q.data(), hs, 0.125f, s2.data());
+      k.attn_scores_f16(rows_h.data(), stride, n_rows, q.data(), hs, 0.125f, s3.data());
+      for (size_t i = 0; i < s0.size(); ++i) {
+        EXPECT_NEAR(s0[i], s1[i], 1e-5 * static_cast<double>(hs)) << k.name << " attn_scores_f32 hs=" << hs << " row " << i;
+        EXPECT_NEAR(s2[i], s3[i], 1e-5 * static_cast<double>(hs)) << k.name << " attn_scores_f16 hs=" << hs << " row " << i;
+      }
+      std::vector<float> o0(static_cast<size_t>(hs), 9.0f), o1 = o0, o2 = o0, o3 = o0;  // overwritten
+      ref.attn_mix_f32(w.data(), rows.data(), stride, n_rows, hs, o0.data());
+      k.attn_mix_f32(w.data(), rows.data(), stride, n_rows, hs, o1.data());
+      ref.attn_mix_f16(w.data(), rows_h.data(), stride, n_rows, hs, o2.data());
+      k.attn_mix_f16(w.data(), rows_h.data(), stride, n_rows, hs, o3.data());
+      for (size_t i = 0; i < o0.size(); ++i) {
+        EXPECT_NEAR(o0[i], o1[i], 1e-5 * static_cast<double>(n_rows)) << k.name << " attn_mix_f32 hs=" << hs << " col " << i;
+        EXPECT_NEAR(o2[i], o3[i], 1e-5 * static_cast<double>(n_rows)) << k.name << " attn_mix_f16 hs=" << hs << " col " << i;
+      }
+    }
+  }
+}
+
 // Every kernel of `level`'s table against the scalar table on ragged sizes.
 void expect_level_equals_scalar(SimdLevel level) {
   const KernelTable& ref = kernel_table(SimdLevel::scalar);
@@ -290,6 +323,7 @@ void expect_level_equals_scalar(SimdLevel level) {
     const double a = ref.dot_f16_f32(xh.data(), y0.data(), n), b = k.dot_f16_f32(xh.data(), y0.data(), n);
     EXPECT_NEAR(a, b, 1e-4 * (1 + std::fabs(a))) << k.name << " dot_f16_f32 n=" << n;
   }
+  expect_attention_equals_scalar(ref, k);
 }
 
 }  // namespace
