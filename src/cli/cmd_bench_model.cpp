@@ -60,8 +60,9 @@ void setup(CLI::App& app) {
     fmt::print("{:>8} {:>8} {:>12} {:>10}\n", "threads", "test", "t/s", "sd");
     for (const auto& s : r.samples) fmt::print("{:>8} {:>8} {:>12.2f} {:>10.2f}\n", s.threads, s.test, s.mean_tps, s.sd_tps);
     for (const auto& f : r.roofline) {
-      fmt::print("roofline threads {}: streaming bandwidth {:.2f} GB/s, generation reads {:.2f} GB/s = {:.1f}% of it\n",
-                 f.threads, f.bandwidth_gbs, f.achieved_gbs, 100 * f.share);
+      fmt::print("roofline threads {}: streaming bandwidth {:.2f} GB/s (before tg {:.2f}, after tg {:.2f}), "
+                 "generation reads {:.2f} GB/s = {:.1f}% of it\n",
+                 f.threads, f.bandwidth_gbs, f.bandwidth_before_gbs, f.bandwidth_after_gbs, f.achieved_gbs, 100 * f.share);
     }
     for (const auto& f : r.reference) {
       fmt::print("reference threads {}: ref_llama2c_loop {:.2f} +- {:.2f} t/s; mecllm tg / reference = {:.2f}x\n",

@@ -61,27 +61,33 @@ double run_ref_loop(const std::string& exe, const std::string& model, int n_toke
 
 }  // namespace
 
-double measure_read_bandwidth(size_t bytes, int n_threads, int reps) {
-  const size_t n = bytes / sizeof(float) / 2 * 2;
-  std::vector<float> buf(n);
-  for (size_t i = 0; i < n; ++i) buf[i] = static_cast<float>(i & 1023) * 1e-3f;  // touch every page
-  ThreadPool pool(n_threads);
+BandwidthProbe::BandwidthProbe(size_t bytes, int n_threads)
+    : buf_(bytes / sizeof(float) / 2 * 2), pool_(std::make_unique<ThreadPool>(n_threads)) {
+  for (size_t i = 0; i < buf_.size(); ++i) buf_[i] = static_cast<float>(i & 1023) * 1e-3f;  // touch every page
+}
+
+BandwidthProbe::~BandwidthProbe() = default;
+
+double BandwidthProbe::measure(int reps) {
   const VecDotFn dot = kernels().vec_dot[quant_type_index(QuantType::F32)];
-  const int64_t half = static_cast<int64_t>(n / 2);
+  const int64_t half = static_cast<int64_t>(buf_.size() / 2);
+  const int n_threads = pool_->size();
   std::vector<double> sink(static_cast<size_t>(n_threads), 0.0);
   double best = 0;
   for (int r = 0; r < reps; ++r) {
     const auto t0 = Clock::now();
-    pool.run([&](int t, int nt) {
+    pool_->run([&](int t, int nt) {
       int64_t b, e;
       ThreadPool::split(half, t, nt, &b, &e);
-      sink[static_cast<size_t>(t)] += dot(buf.data() + b, buf.data() + half + b, e - b);  // two streams
+      sink[static_cast<size_t>(t)] += dot(buf_.data() + b, buf_.data() + half + b, e - b);  // two streams
     });
-    best = std::max(best, static_cast<double>(n * sizeof(float)) / seconds_since(t0) / 1e9);
+    best = std::max(best, static_cast<double>(buf_.size() * sizeof(float)) / seconds_since(t0) / 1e9);
   }
   if (sink[0] == -1.0) log_info("bandwidth sink {}", sink[0]);  // keeps the reads observable
   return best;
 }
+
+double measure_read_bandwidth(size_t bytes, int n_threads, int reps) { return BandwidthProbe(bytes, n_threads).measure(reps); }
 
 nlohmann::json BenchModelResult::to_json() const {
   nlohmann::json j = {{"model", model}, {"weight_type", weight_type}, {"simd", simd}, {"bytes_per_token", bytes_per_token}};
@@ -91,7 +97,9 @@ nlohmann::json BenchModelResult::to_json() const {
   }
   for (const auto& r : roofline) {
     j["roofline"].push_back({{"threads", r.threads}, {"bandwidth_gbs", r.bandwidth_gbs},
-                             {"achieved_gbs", r.achieved_gbs}, {"share", r.share}});
+                             {"bandwidth_before_gbs", r.bandwidth_before_gbs},
+                             {"bandwidth_after_gbs", r.bandwidth_after_gbs}, {"achieved_gbs", r.achieved_gbs},
+                             {"share", r.share}});
   }
   for (const auto& r : reference) {
     j["reference"].push_back({{"threads", r.threads}, {"ref_tps", r.ref_tps}, {"ref_sd", r.ref_sd}, {"ratio", r.ratio}});
@@ -130,29 +138,41 @@ BenchModelResult bench_model(const BenchModelOptions& opt) {
     for (auto& t : prompt) t = static_cast<int32_t>(rng.below(static_cast<uint64_t>(tr.config().vocab_size)));
     tr.forward(prompt[0], 0);  // warm-up: pages in the weights
 
+    // pp repetitions first, then the tg repetitions between two bandwidth readings at the same
+    // thread count: the machine's bandwidth drifts (shared hosts), so the share compares the tg
+    // speed with what the memory gave right around it
     std::vector<double> pp_tps, tg_tps;
     for (int r = 0; r < opt.reps; ++r) {
-      auto t0 = Clock::now();
+      const auto t0 = Clock::now();
       tr.forward(prompt, 0);
       pp_tps.push_back(pp / seconds_since(t0));
-      t0 = Clock::now();
+      log_info("bench model: threads {} rep {}/{}: pp{} {:.1f} t/s", threads, r + 1, opt.reps, pp, pp_tps.back());
+    }
+    std::unique_ptr<BandwidthProbe> probe;
+    BenchModelResult::Roofline rf;
+    if (opt.roofline) {
+      probe = std::make_unique<BandwidthProbe>(opt.bandwidth_bytes, threads);
+      rf.bandwidth_before_gbs = probe->measure();
+    }
+    for (int r = 0; r < opt.reps; ++r) {
+      const auto t0 = Clock::now();
       int32_t tok = prompt[0];
       for (int p = 0; p < tg; ++p) {
         const auto logits = tr.forward(tok, p);
         tok = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
       }
       tg_tps.push_back(tg / seconds_since(t0));
-      log_info("bench model: threads {} rep {}/{}: pp{} {:.1f} t/s, tg{} {:.1f} t/s", threads, r + 1, opt.reps, pp,
-               pp_tps.back(), tg, tg_tps.back());
+      log_info("bench model: threads {} rep {}/{}: tg{} {:.1f} t/s", threads, r + 1, opt.reps, tg, tg_tps.back());
     }
     res.samples.push_back(summarize(threads, fmt::format("pp{}", pp), pp, pp_tps));
     res.samples.push_back(summarize(threads, fmt::format("tg{}", tg), tg, tg_tps));
     const double tg_mean = res.samples.back().mean_tps;
 
     if (opt.roofline) {
-      BenchModelResult::Roofline rf;
+      rf.bandwidth_after_gbs = probe->measure();
+      probe.reset();
       rf.threads = threads;
-      rf.bandwidth_gbs = measure_read_bandwidth(opt.bandwidth_bytes, threads);
+      rf.bandwidth_gbs = (rf.bandwidth_before_gbs + rf.bandwidth_after_gbs) / 2;
       rf.achieved_gbs = static_cast<double>(res.bytes_per_token) * tg_mean / 1e9;
       rf.share = rf.achieved_gbs / rf.bandwidth_gbs;
       res.roofline.push_back(rf);

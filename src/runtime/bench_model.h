@@ -6,6 +6,9 @@
 // bandwidth. --roofline measures the machine's streaming read bandwidth with the same thread
 // count (a dot product over a buffer far larger than the caches) and reports the bytes read
 // per generated token (weights + KV cache), the bandwidth generation achieved and its share.
+// The bandwidth is read right before and right after the tg runs and the share is taken against
+// the mean of the two readings (both are reported): on a shared machine it drifts by a third
+// from one minute to the next.
 //
 // Reference: for an F32 llama2.c checkpoint, bench/ref_llama2c_loop (a plain C loop, see
 // there) is run on the same file in the same run and the tg speed is given as a ratio.
@@ -13,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +24,8 @@
 #include "runtime/quant.h"
 
 namespace mecllm::runtime {
+
+class ThreadPool;
 
 struct BenchModelOptions {
   std::string model;
@@ -49,7 +55,8 @@ struct BenchModelResult {
   std::vector<BenchSample> samples;
   struct Roofline {
     int threads = 0;
-    double bandwidth_gbs = 0;  // measured streaming read bandwidth
+    double bandwidth_gbs = 0;  // measured streaming read bandwidth: mean of the two readings below
+    double bandwidth_before_gbs = 0, bandwidth_after_gbs = 0;  // right before / after the tg runs
     double achieved_gbs = 0;   // bytes_per_token * tg tokens/s
     double share = 0;          // achieved / bandwidth
   };
@@ -64,7 +71,21 @@ struct BenchModelResult {
   nlohmann::json to_json() const;
 };
 
-// Streaming read bandwidth in GB/s with n_threads (best of `reps`).
+// Streaming read bandwidth with n_threads: a two-stream dot product over a buffer far larger than
+// the caches, in GB/s, best of `reps` passes. The buffer and threads are set up once, so readings
+// can be taken right before and right after the timed runs.
+class BandwidthProbe {
+ public:
+  BandwidthProbe(size_t bytes, int n_threads);
+  ~BandwidthProbe();
+  double measure(int reps = 5);
+
+ private:
+  std::vector<float> buf_;
+  std::unique_ptr<ThreadPool> pool_;
+};
+
+// One BandwidthProbe reading.
 double measure_read_bandwidth(size_t bytes, int n_threads, int reps = 5);
 
 BenchModelResult bench_model(const BenchModelOptions& options);

@@ -1,6 +1,7 @@
 // Tools on the engine: synth-model checkpoints load and run in both formats, perplexity
 // follows llama.cpp's windows (and is exactly 1-agreement/0-KL against itself), a chat session
-// that reuses the cached prefix gives the same reply as a fresh context.
+// that reuses the cached prefix gives the same reply as a fresh context; bench model's roofline
+// reads the bandwidth around the tg runs.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -8,6 +9,7 @@
 #include <sstream>
 
 #include "common/errors.h"
+#include "runtime/bench_model.h"
 #include "runtime/chat.h"
 #include "runtime/perplexity.h"
 #include "runtime/synth_model.h"
@@ -100,4 +102,26 @@ TEST(Chat, cached_prefix_gives_the_same_reply_as_a_fresh_context) {
   const auto ids = tok->encode(format_chat(ChatFamily::Mistral, msgs, true), false, false, true);
   const GenerateResult again = fresh.generate_ids(ids);
   EXPECT_EQ(again.text, second.text);
+}
+
+TEST(BenchModel, roofline_share_is_against_the_mean_of_the_readings_around_tg) {
+  BenchModelOptions opt;
+  opt.model = kModel;
+  opt.threads = {2};
+  opt.reps = 1;
+  opt.n_prompt = 4;
+  opt.n_gen = 4;
+  opt.roofline = true;
+  opt.bandwidth_bytes = size_t{16} << 20;  // small: this checks the bookkeeping, not the machine
+  const BenchModelResult r = bench_model(opt);
+  ASSERT_EQ(r.roofline.size(), 1u);
+  const auto& f = r.roofline[0];
+  EXPECT_GT(f.bandwidth_before_gbs, 0.0);
+  EXPECT_GT(f.bandwidth_after_gbs, 0.0);
+  EXPECT_DOUBLE_EQ(f.bandwidth_gbs, (f.bandwidth_before_gbs + f.bandwidth_after_gbs) / 2);
+  EXPECT_DOUBLE_EQ(f.share, f.achieved_gbs / f.bandwidth_gbs);
+  const nlohmann::json j = r.to_json();
+  for (const char* key : {"bandwidth_gbs", "bandwidth_before_gbs", "bandwidth_after_gbs", "achieved_gbs", "share"}) {
+    EXPECT_TRUE(j["roofline"][0].contains(key)) << key;
+  }
 }
