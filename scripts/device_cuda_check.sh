@@ -126,30 +126,65 @@ timeout 330 ninja -C "$BUILD" -j "$JOBS" -k 0 test_llm_cuda test_compress_cuda |
 stage "run"
 export LD_LIBRARY_PATH=$DEV/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 export MECLLM_SHARED_DIR=$DEVDEPS/shared
-rc=0
-for t in llm/test_llm_cuda compress/test_compress_cuda; do
-  name=$(basename "$t")
+TESTS=(llm/test_llm_cuda compress/test_compress_cuda)
+for t in "${TESTS[@]}"; do
   ldd "$BUILD/tests/$t" | grep -E "not found|torch_cuda|cudart|sentencepiece|protobuf" || true
-  timeout 180 "$BUILD/tests/$t" --gtest_output="xml:$OUT/$name.xml" 2>&1 | tee "$OUT/$name.log"
-  r=${PIPESTATUS[0]}
-  if [[ $r -gt 128 && $r -ne 137 ]] && ! grep -q "^\[==========\] Running" "$OUT/$name.log"; then
-    # Died before main(): the protobuf clash of src/llm/CMakeLists.txt (sentencepiece's copy vs
-    # LibTorch's)? Load LibTorch first, as the link order does for Debian's libprotobuf.
-    echo "$name crashed before main (exit $r): retrying with LibTorch preloaded"
-    LD_PRELOAD=${TORCH_PKG:+$TORCH_PKG/lib/libtorch_cpu.so} timeout 180 "$BUILD/tests/$t" \
-      --gtest_output="xml:$OUT/$name.xml" 2>&1 | tee "$OUT/$name.log"
-    r=${PIPESTATUS[0]}
-  fi
-  echo "$name exit $r"
-  if grep -q "SKIPPED \]" "$OUT/$name.log"; then
-    echo "$name skipped tests: CUDA not visible to LibTorch?"
-    [[ $r -eq 0 ]] && r=4
-  fi
-  [[ $r -ne 0 && $rc -eq 0 ]] && rc=$r
 done
+# run_all LABEL [VAR=VALUE...]: every test case in its own process (a crash loses only that case),
+# stdout line-buffered; appends to $OUT/<program>.log; sets CRASHED (cases that died on a signal)
+# and FAILED (cases that did not pass).
+run_all() {
+  local label=$1; shift
+  CRASHED=(); FAILED=()
+  for t in "${TESTS[@]}"; do
+    local name bin cases c r
+    name=$(basename "$t"); bin=$BUILD/tests/$t
+    cases=$("$bin" --gtest_list_tests | awk '/^[^ ]/{s=$1} /^  /{print s $1}')
+    for c in $cases; do
+      echo "---- [$label] $name $c" | tee -a "$OUT/$name.log"
+      env "$@" timeout 180 stdbuf -oL -eL "$bin" --gtest_filter="$c" >>"$OUT/$name.log" 2>&1
+      r=$?
+      echo "---- [$label] $name $c exit $r" | tee -a "$OUT/$name.log"
+      if [[ $r -gt 128 ]]; then CRASHED+=("$bin:$c"); fi
+      if [[ $r -ne 0 ]] || grep -q "SKIPPED \]" <(tail -n 5 "$OUT/$name.log"); then FAILED+=("$bin:$c"); fi
+    done
+  done
+  echo "[$label] failed: ${FAILED[*]:-none}; crashed: ${CRASHED[*]:-none}"
+}
+run_all default
+rc=0
+if ((${#FAILED[@]})); then rc=5; fi
+if ((${#CRASHED[@]})); then
+  stage "diagnose crash"
+  first=${CRASHED[0]}
+  GDB=$(command -v cuda-gdb || ls /usr/local/cuda/bin/cuda-gdb 2>/dev/null || true)
+  if [[ -n $GDB ]]; then
+    timeout 120 "$GDB" -q -batch -ex "set pagination off" -ex run -ex bt \
+      -ex "info threads" --args "${first%%:*}" --gtest_filter="${first#*:}" >"$OUT/backtrace.log" 2>&1
+    grep -E "^#|signal|SIG" "$OUT/backtrace.log" | head -n 40
+  fi
+  # The runtime's AVX-512 kernels never run on the AVX2-only development machines: rule them out.
+  for c in "${CRASHED[@]}"; do
+    echo "---- [simd avx2] ${c#*:}" | tee -a "$OUT/retries.log"
+    env MECLLM_SIMD=avx2 timeout 180 stdbuf -oL -eL "${c%%:*}" --gtest_filter="${c#*:}" >>"$OUT/retries.log" 2>&1
+    echo "---- [simd avx2] ${c#*:} exit $?" | tee -a "$OUT/retries.log"
+  done
+  # Linked without the system's libprotobuf (src/llm/CMakeLists.txt links one first for Debian's
+  # LibTorch; the pip LibTorch carries its own protobuf).
+  if [[ -n $TORCH_PKG ]] && grep -q "MECLLM_PROTOBUF_LIBRARY:FILEPATH=/" "$BUILD/CMakeCache.txt"; then
+    cmake "$BUILD" -DMECLLM_PROTOBUF_LIBRARY="$TORCH_PKG/lib/libc10.so" >/dev/null &&
+      timeout 120 ninja -C "$BUILD" -j "$JOBS" test_llm_cuda test_compress_cuda >/dev/null &&
+      for c in "${CRASHED[@]}"; do
+        echo "---- [no system protobuf] ${c#*:}" | tee -a "$OUT/retries.log"
+        timeout 180 stdbuf -oL -eL "${c%%:*}" --gtest_filter="${c#*:}" >>"$OUT/retries.log" 2>&1
+        echo "---- [no system protobuf] ${c#*:} exit $?" | tee -a "$OUT/retries.log"
+      done
+  fi
+fi
 set +x
 stage "summary"
-grep -h "CUDA-CHECK" "$OUT"/*.log | tee "$OUT/summary.txt"
+cat "$OUT"/test_*.log "$OUT"/retries.log 2>/dev/null | grep -E "CUDA-CHECK|^---- .* exit|Failure|Expected|Which is|^  Actual" \
+  | tee "$OUT/summary.txt"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv | tee -a "$OUT/summary.txt"
 [[ $rc -eq 0 ]] && echo "DEVICE-CHECK PASSED" || echo "DEVICE-CHECK FAILED: test exit $rc"
 exit $rc
