@@ -1,5 +1,7 @@
 #include "compress/quantize.h"
 
+#include "common/stats.h"
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -9,6 +11,7 @@
 #include "common/log.h"
 #include "common/progress.h"
 #include "common/rundir.h"
+#include "common/stats.h"
 #include "compress/calib.h"
 #include "compress/forward_ref.h"
 #include "compress/quant_methods.h"
@@ -274,6 +277,9 @@ nlohmann::json compare_models(const std::string& ref_path, const std::string& te
                                  ref_path, ref.config().vocab_size));
   const int64_t V = ref.config().vocab_size;
   double nll_ref = 0, nll_test = 0, kl = 0;
+  // Per-token NLL differences (test - ref) on the same tokens: their spread says whether a
+  // perplexity change is resolvable at this evaluation size (KL usually is, perplexity often not).
+  std::vector<double> delta;
   int64_t n = 0, agree = 0;
   std::vector<double> lp_ref, lp_test;
   for (const auto& w : windows) {
@@ -288,6 +294,7 @@ nlohmann::json compare_models(const std::string& ref_path, const std::string& te
       log_softmax_row(lb, V, lp_test);
       nll_ref -= lp_ref[w[t + 1]];
       nll_test -= lp_test[w[t + 1]];
+      delta.push_back(lp_ref[w[t + 1]] - lp_test[w[t + 1]]);
       double k = 0;
       for (int64_t i = 0; i < V; ++i) k += std::exp(lp_ref[i]) * (lp_ref[i] - lp_test[i]);
       kl += k;
@@ -296,9 +303,12 @@ nlohmann::json compare_models(const std::string& ref_path, const std::string& te
     }
   }
   if (n == 0) throw InputError("quantize: evaluation windows hold no predicted tokens");
+  const double d_mean = stats::mean(delta), d_half = stats::ci95_halfwidth(delta);
   return {{"tokens", n},
           {"ppl_ref", std::exp(nll_ref / n)},
           {"ppl", std::exp(nll_test / n)},
+          {"ppl_ratio", std::exp(d_mean)},
+          {"ppl_ratio_ci95", {std::exp(d_mean - d_half), std::exp(d_mean + d_half)}},
           {"kl", kl / n},
           {"top1_agreement", static_cast<double>(agree) / n}};
 }

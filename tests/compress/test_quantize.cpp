@@ -67,6 +67,12 @@ TEST(Quantize, exported_gguf_loads_in_the_runtime_and_gives_the_reported_perplex
     EXPECT_NEAR(rep["eval"]["ppl"].get<double>(), std::exp(nll / n), 1e-6 * std::exp(nll / n)) << method;
     EXPECT_GT(rep["eval"]["top1_agreement"].get<double>(), 0.3) << method;
     EXPECT_GE(rep["eval"]["kl"].get<double>(), 0.0) << method;
+    // The perplexity ratio is the ratio of the two perplexities, inside its own 95% interval.
+    const double ratio = rep["eval"]["ppl_ratio"].get<double>();
+    EXPECT_NEAR(ratio, rep["eval"]["ppl"].get<double>() / rep["eval"]["ppl_ref"].get<double>(), 1e-9 * ratio) << method;
+    const auto ci = rep["eval"]["ppl_ratio_ci95"];
+    EXPECT_LT(ci[0].get<double>(), ratio) << method;
+    EXPECT_GT(ci[1].get<double>(), ratio) << method;
     EXPECT_NEAR(rep["bits_per_weight"].get<double>(), 4.5, 0.6) << method;
   }
 }
