@@ -332,32 +332,35 @@ struct Q4_0Rows {
   }
 };
 
-// Q8_0: one block at a time, its integer dot converted and scaled straight into one of two
-// float accumulators (even / odd blocks, so consecutive FMAs do not wait on each other). Q8_0
-// reads twice Q4_0's bytes per value and unpacks nothing, so a reduction shared by eight blocks
-// (as Q4_0 does) costs more shuffles than it saves; this form measured ~20% faster on cached
-// rows (Zen 3, one thread).
+// Q8_0: eight blocks per step, the per-block integer dots reduced together and scaled once.
 struct Q8_0Rows {
   static __m256i block_dot(const block_q8_0* x, const ActQ8& y, int64_t i) {
     return dot_i8x32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i].qs)),
                      _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y.q[i].qs)));
   }
-  static __m256 scaled(const block_q8_0* x, const ActQ8& y, int64_t i, __m256 acc) {
-    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(block_dot(x, y, i)), _mm256_set1_ps(half(x[i].d) * y.d[i]), acc);
-  }
   static __m256 acc(const std::byte* row, const ActQ8& y, int64_t n) {
     const block_q8_0* x = reinterpret_cast<const block_q8_0*>(row);
-    const int64_t nb = n / QK8_0;
-    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
-    int64_t b = 0;
-    for (; b + 2 <= nb; b += 2) {
-      a0 = scaled(x, y, b, a0);
-      a1 = scaled(x, y, b + 1, a1);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b + 8 <= n / QK8_0; b += 8) {
+      // lanes 0-3 of the pair vector from block b+2p, lanes 4-7 from b+2p+1 (as block_sums8 wants)
+      __m256i v[4];
+      for (int p = 0; p < 4; ++p) {
+        const __m256i d0 = block_dot(x, y, b + 2 * p), d1 = block_dot(x, y, b + 2 * p + 1);
+        v[p] = _mm256_add_epi32(_mm256_permute2x128_si256(d0, d1, 0x20), _mm256_permute2x128_si256(d0, d1, 0x31));
+      }
+      const __m256 scale = _mm256_mul_ps(scales8(x + b), _mm256_loadu_ps(y.d + b));
+      acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(block_sums8(v[0], v[1], v[2], v[3])), scale, acc);
     }
-    if (b < nb) a0 = scaled(x, y, b, a0);
-    return _mm256_add_ps(a0, a1);
+    return acc;
   }
-  static float tail(const std::byte*, const ActQ8&, int64_t) { return 0.0f; }
+  static float tail(const std::byte* row, const ActQ8& y, int64_t n) {
+    const block_q8_0* x = reinterpret_cast<const block_q8_0*>(row);
+    float s = 0.0f;
+    for (int64_t b = n / QK8_0 / 8 * 8; b < n / QK8_0; ++b) {
+      s += static_cast<float>(hsum_i32(block_dot(x, y, b))) * (half(x[b].d) * y.d[b]);
+    }
+    return s;
+  }
 };
 
 // Q4_K: per super-block the eight sub-block dots are reduced to one vector, then scaled by
