@@ -1,6 +1,7 @@
 #include "rl/bench_train.h"
 
 #include <chrono>
+#include <tuple>
 #include <filesystem>
 #include <unistd.h>
 
@@ -13,8 +14,27 @@
 
 namespace mecllm::rl {
 
+namespace {
+nlohmann::json phases_json(const PhaseTimes& p, int64_t steps) {
+  auto per_step_us = [steps](double s) { return steps > 0 ? 1e6 * s / static_cast<double>(steps) : 0.0; };
+  nlohmann::json j;
+  const std::pair<const char*, double> rows[] = {
+      {"act", p.act}, {"env", p.env}, {"model_train", p.model_train}, {"gae", p.gae}, {"model_use", p.model_use},
+      {"update", p.update}, {"update_forward", p.update_forward}, {"update_backward", p.update_backward},
+      {"update_optim", p.update_optim}, {"log_checkpoint", p.log}};
+  for (const auto& [name, s] : rows) j[name] = {{"s", s}, {"us_per_env_step", per_step_us(s)}};
+  j["total_s"] = p.total();
+  return j;
+}
+}  // namespace
+
 nlohmann::json BenchTrainResult::to_json() const {
-  return {{"env_decisions_per_s", env_decisions_per_s},
+  return {{"threads", threads},
+          {"ppo_env_steps", ppo_steps},
+          {"wm_ppo_env_steps", wm_steps},
+          {"ppo_phases", phases_json(ppo_phases, ppo_steps)},
+          {"wm_ppo_phases", phases_json(wm_phases, wm_steps)},
+          {"env_decisions_per_s", env_decisions_per_s},
           {"ppo_decisions_per_s", ppo_decisions_per_s},
           {"wm_ppo_decisions_per_s", wm_decisions_per_s},
           {"ppo_s_per_env_step", ppo_s_per_step},
@@ -35,6 +55,7 @@ BenchTrainResult bench_train(const BenchTrainOptions& opt) {
     req.algo = algo;
     req.configs = opt.configs;
     req.sets = opt.sets;
+    if (opt.threads > 0) req.sets.push_back("rl.ppo.torch_threads=" + std::to_string(opt.threads));
     req.steps = opt.steps;
     RlConfig cfg = resolve_train_config(req);
     MecTrainEnv env(scenario, cfg.ppo.num_envs, opt.users, 1);
@@ -43,6 +64,7 @@ BenchTrainResult bench_train(const BenchTrainOptions& opt) {
     std::filesystem::remove_all(to.out_dir);
     to.show_progress = false;
     auto r = train_ppo(cfg, env, to);
+    res.threads = cfg.ppo.torch_threads;
     return std::make_pair(r, cfg.ppo.num_envs);
   };
   auto [ppo, num_envs] = run("ppo");
@@ -52,6 +74,10 @@ BenchTrainResult bench_train(const BenchTrainOptions& opt) {
   res.wm_decisions_per_s = wm.decisions_per_s;
   res.ppo_s_per_step = 1.0 / ppo.steps_per_s;
   res.wm_s_per_step = 1.0 / wm.steps_per_s;
+  res.ppo_steps = ppo.global_step;
+  res.wm_steps = wm.global_step;
+  res.ppo_phases = ppo.phases;
+  res.wm_phases = wm.phases;
   // Reference: the simulator alone with the same number of environments and a fixed action.
   {
     mec::VecEnv env(scenario, num_envs, opt.users, 2);
@@ -69,17 +95,33 @@ BenchTrainResult bench_train(const BenchTrainOptions& opt) {
   }
   std::filesystem::remove_all(tmp);
   res.table = fmt::format(
-      "bench train: scenario {}, N={}, {} env slots per trainer, one thread\n"
+      "bench train: scenario {}, N={}, {} env slots per trainer, {} torch/BLAS thread(s)\n"
       "{:<34} {:>16} {:>14}\n"
       "{:<34} {:>16.0f} {:>14}\n"
       "{:<34} {:>16.0f} {:>14.3f}  (target >= 50,000/s: {:.2f}x of target)\n"
       "{:<34} {:>16.0f} {:>14.3f}\n"
       "WM-PPO wall-clock per env step = {:.2f}x PPO's (target <= 3x)\n",
-      opt.scenario, opt.users, opt.steps, "", "decisions/s", "x env alone", "env alone (fixed action)",
+      opt.scenario, opt.users, opt.steps, res.threads, "", "decisions/s", "x env alone", "env alone (fixed action)",
       res.env_decisions_per_s, "1.000", "PPO end to end", res.ppo_decisions_per_s,
       res.ppo_decisions_per_s / res.env_decisions_per_s, res.ppo_decisions_per_s / res.target_ppo_decisions_per_s,
       "WM-PPO end to end", res.wm_decisions_per_s, res.wm_decisions_per_s / res.env_decisions_per_s,
       res.wm_s_per_step / res.ppo_s_per_step);
+  auto us = [](double s, int64_t steps) { return steps > 0 ? 1e6 * s / static_cast<double>(steps) : 0.0; };
+  res.table += fmt::format("per-phase wall-clock, microseconds per environment slot:\n{:<34} {:>10} {:>10}\n", "", "PPO", "WM-PPO");
+  const std::tuple<const char*, double, double> rows[] = {
+      {"acting (forward + sampling)", res.ppo_phases.act, res.wm_phases.act},
+      {"env step + bookkeeping", res.ppo_phases.env, res.wm_phases.env},
+      {"world-model training", res.ppo_phases.model_train, res.wm_phases.model_train},
+      {"GAE", res.ppo_phases.gae, res.wm_phases.gae},
+      {"model use (posterior, MVE, imagine)", res.ppo_phases.model_use, res.wm_phases.model_use},
+      {"update (epochs x minibatches)", res.ppo_phases.update, res.wm_phases.update},
+      {"  loss forward", res.ppo_phases.update_forward, res.wm_phases.update_forward},
+      {"  backward", res.ppo_phases.update_backward, res.wm_phases.update_backward},
+      {"  clip + Adam", res.ppo_phases.update_optim, res.wm_phases.update_optim},
+      {"log + checkpoint", res.ppo_phases.log, res.wm_phases.log},
+      {"total", res.ppo_phases.total(), res.wm_phases.total()}};
+  for (const auto& [name, p, w] : rows)
+    res.table += fmt::format("{:<34} {:>10.1f} {:>10.1f}\n", name, us(p, res.ppo_steps), us(w, res.wm_steps));
   return res;
 }
 

@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include <dlfcn.h>
+#include <malloc.h>
 
 #include <algorithm>
 #include <cmath>
@@ -22,8 +23,10 @@
 #include "common/rundir.h"
 #include "rl/agent.h"
 #include "rl/exported_policy.h"
+#include "rl/flat_adam.h"
 #include "rl/gae.h"
 #include "rl/lagrange.h"
+#include "rl/ppo_update.h"
 #include "rl/running_stats.h"
 #include "rl/train.h"
 #include "rl/wm_ppo.h"
@@ -31,7 +34,19 @@
 namespace mecllm::rl {
 namespace {
 
-constexpr int64_t kCheckpointVersion = 1;
+// 2: the optimisers' state is FlatAdam's (m, v, step) instead of torch::optim::Adam's.
+constexpr int64_t kCheckpointVersion = 2;
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// glibc serves allocations above 128 KiB by mmap and returns them at free, so every minibatch's
+// (1280 x 64) activations and gradients were fresh pages: about a fifth of PPO's time went to
+// page faults and zeroing in the kernel (perf). Keeping such blocks in the heap removes that.
+void keep_large_allocations_in_heap() {
+  mallopt(M_MMAP_THRESHOLD, 256 << 20);
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);
+}
 
 // LibTorch's CPU matmuls go to OpenBLAS, whose own thread pool ignores torch::set_num_threads:
 // with the default (one thread per core) its workers spin in sched_yield on these small matrices,
@@ -122,6 +137,7 @@ TrainResult train_ppo(const RlConfig& cfg_in, TrainEnv& env, const TrainOptions&
   const int64_t T = args.num_steps, A = int64_t{E} * N, B = args.batch_size, V = 1 + C;
   torch::set_num_threads(args.torch_threads);
   limit_blas_threads(args.torch_threads);
+  keep_large_allocations_in_heap();
   torch::manual_seed(opt.seed);
   Rng rng(opt.seed, /*stream=*/0x5050);
 
@@ -139,7 +155,7 @@ TrainResult train_ppo(const RlConfig& cfg_in, TrainEnv& env, const TrainOptions&
 
   env.reset();
   Agent agent(D, K, C, args);
-  torch::optim::Adam optimizer(agent->parameters(), torch::optim::AdamOptions(args.learning_rate).eps(args.adam_eps));
+  FlatAdam optimizer(agent->parameters(), args.learning_rate, args.adam_eps);
   RunningMeanStd obs_rms(D);
   RewardScaler reward_scaler(static_cast<int>(A), args.gamma);  // one discounted return per agent
   LagrangeSettings ls{cfg.lagrange.lr, cfg.lagrange.init, cfg.lagrange.max_lambda, cfg.lagrange.pid,
@@ -230,6 +246,7 @@ TrainResult train_ppo(const RlConfig& cfg_in, TrainEnv& env, const TrainOptions&
                           algo_name(algo));
       ar.read("agent", agent_ar);
       agent->load(agent_ar);
+      optimizer.rebind();  // load replaced the parameters' storage
       ar.read("optim", optim_ar);
       optimizer.load(optim_ar);
       if (world) {
@@ -318,11 +335,10 @@ TrainResult train_ppo(const RlConfig& cfg_in, TrainEnv& env, const TrainOptions&
       ch_fval(static_cast<size_t>(T * A)), ch_next(static_cast<size_t>(A));
   auto advantages = torch::zeros({T, A});
   auto returns = torch::zeros({T, A, V});
-  std::vector<int64_t> perm(static_cast<size_t>(B));
-  std::vector<int64_t> img_perm, act_perm;
   const std::vector<double>& cost_scale = cfg.lagrange.cost_scale;
 
   TrainResult result;
+  PhaseTimes phases;
   Progress progress(std::string("train ") + algo_name(algo), args.num_iterations * E * T, "steps");
   const auto t_start = std::chrono::steady_clock::now();
   const int64_t step_at_start = st.global_step;
@@ -333,13 +349,15 @@ TrainResult train_ppo(const RlConfig& cfg_in, TrainEnv& env, const TrainOptions&
     // ------------------------------------------------------------------- ALGO LOGIC: anneal
     const double frac = args.anneal_lr ? 1.0 - (iteration - 1.0) / args.num_iterations : 1.0;
     const double lrnow = frac * args.learning_rate;
-    for (auto& g : optimizer.param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lrnow);
+    optimizer.set_lr(lrnow);
 
     // ------------------------------------------------------------------- ALGO LOGIC: rollout
     std::fill(raw_cost_sum.begin(), raw_cost_sum.end(), 0.0);
     std::fill(raw_cost_cnt.begin(), raw_cost_cnt.end(), 0.0);
     double reward_sum = 0;
+    const double act_before = phases.act;
     std::vector<float> stdv(K), logstd(K);
+    auto t_phase = Clock::now();
     {
       auto ls_t = agent->actor_logstd.detach();
       for (int k = 0; k < K; ++k) logstd[k] = ls_t[k].item<float>(), stdv[k] = std::exp(logstd[k]);
@@ -356,6 +374,7 @@ TrainResult train_ppo(const RlConfig& cfg_in, TrainEnv& env, const TrainOptions&
         for (int64_t a = 0; a < A; ++a) act_p[a] = env_act[a];
       }
       torch::Tensor mu, v;
+      auto t_act = Clock::now();
       {
         torch::NoGradGuard ng;
         mu = agent->mean(next_obs).contiguous();
@@ -378,6 +397,7 @@ TrainResult train_ppo(const RlConfig& cfg_in, TrainEnv& env, const TrainOptions&
         }
         lp_p[a] = lp;
       }
+      phases.act += seconds_since(t_act);
       env.step(actions_x);
 
       // TRY NOT TO MODIFY: record rewards, costs and episode boundaries per agent.
@@ -436,6 +456,11 @@ TrainResult train_ppo(const RlConfig& cfg_in, TrainEnv& env, const TrainOptions&
       torch::NoGradGuard ng;
       next_value = agent->value(next_obs).contiguous();  // (A, V)
     }
+    {
+      const double rollout_s = seconds_since(t_phase);
+      // env = the rollout minus the acting (observation bookkeeping and normalisation included).
+      phases.env += rollout_s - (phases.act - act_before);
+    }
 
     std::vector<double> mean_raw_cost(C), mean_scaled_cost(C);
     for (int c = 0; c < C; ++c) {
@@ -447,6 +472,7 @@ TrainResult train_ppo(const RlConfig& cfg_in, TrainEnv& env, const TrainOptions&
     // ------------------------------------------------------------------- ALGO LOGIC: world model
     std::map<std::string, double> wm_losses;
     ModelRollout model_rollout;
+    t_phase = Clock::now();
     if (world) {
       model_rollout = {obs.clone(), torch::sigmoid(us), rewards.clone(), costs.clone(), torch::ones({T, A}), firsts.clone()};
       {
@@ -456,6 +482,8 @@ TrainResult train_ppo(const RlConfig& cfg_in, TrainEnv& env, const TrainOptions&
       world->add_rollout(model_rollout);
       wm_losses = world->train(rng);
     }
+    phases.model_train += seconds_since(t_phase);
+    t_phase = Clock::now();
 
     // ------------------------------------------------------------------- ALGO LOGIC: GAE per channel
     const int used_channels = constrained ? V : 1;
@@ -496,7 +524,10 @@ TrainResult train_ppo(const RlConfig& cfg_in, TrainEnv& env, const TrainOptions&
       }
     }
 
+    phases.gae += seconds_since(t_phase);
+
     // ------------------------------------------------------------------- ALGO LOGIC: model-based targets
+    t_phase = Clock::now();
     ImaginedBatch imagined;
     bool mve_used = false;
     // The value targets are gated by the model's reward error (wm-ppo.md); imagination only
@@ -525,109 +556,29 @@ TrainResult train_ppo(const RlConfig& cfg_in, TrainEnv& env, const TrainOptions&
       }
     }
 
-    // ------------------------------------------------------------------- flatten the batch
-    auto b_obs = obs.view({B, D});
-    auto b_us = us.view({B, K});
-    auto b_logprobs = logprobs.view({B});
-    auto b_advantages = advantages.view({B});
-    auto b_returns = returns.view({B, V});
-    auto b_values = values.view({B, V});
-    // The policy loss only sees samples whose action mattered (users with a task): with sparse
-    // arrivals they are a few percent of the batch, so each minibatch gathers them instead of
-    // computing the actor on every sample and masking.
-    const float* b_active = active.data_ptr<float>();
-    const int64_t M = imagined.size();
-    const int64_t img_mb = M / args.num_minibatches;
-    img_perm.resize(static_cast<size_t>(M));
+    phases.model_use += seconds_since(t_phase);
 
     // ------------------------------------------------------------------- ALGO LOGIC: optimise
-    double pg_sum = 0, v_sum = 0, ent_sum = 0, kl_sum = 0, clip_sum = 0, img_sum = 0;
-    int64_t n_mb = 0;
-    double approx_kl = 0;
-    auto shuffle = [&](std::vector<int64_t>& p) {
-      for (size_t i = 0; i < p.size(); ++i) p[i] = static_cast<int64_t>(i);
-      for (size_t i = p.size(); i > 1; --i) std::swap(p[i - 1], p[rng.below(i)]);
-    };
-    auto clipped_pg = [&](const torch::Tensor& newlogprob, const torch::Tensor& oldlogprob, torch::Tensor adv,
-                          const torch::Tensor& mask) {
-      if (args.norm_adv) {
-        auto msum = mask.sum().clamp_min(1.0);
-        auto mean = (adv * mask).sum() / msum;
-        auto var = ((adv - mean).pow(2) * mask).sum() / (msum - 1).clamp_min(1.0);
-        adv = (adv - mean) / (var.sqrt() + 1e-8);
-      }
-      auto logratio = newlogprob - oldlogprob;
-      auto ratio = logratio.exp();
-      auto pg = clipped_surrogate_loss(ratio, adv, mask, args.clip_coef);
-      return std::make_tuple(pg, logratio, ratio);
-    };
-    bool stop = false;
-    for (int epoch = 0; epoch < args.update_epochs && !stop; ++epoch) {
-      shuffle(perm);
-      if (M > 0) shuffle(img_perm);
-      for (int64_t start = 0, mbi = 0; start + args.minibatch_size <= B; start += args.minibatch_size, ++mbi) {
-        auto mb_inds = torch::from_blob(perm.data() + start, {args.minibatch_size}, torch::kInt64);
-        auto mb_obs = b_obs.index_select(0, mb_inds);
-        auto entropy = agent->entropy();
-        act_perm.clear();
-        for (int64_t k = start; k < start + args.minibatch_size; ++k)
-          if (!args.mask_inactive || b_active[perm[k]] > 0) act_perm.push_back(perm[k]);
-        const int64_t P = static_cast<int64_t>(act_perm.size());
-        torch::Tensor pg_loss = torch::zeros({});
-        if (P > 0) {
-          auto p_inds = torch::from_blob(act_perm.data(), {P}, torch::kInt64);
-          auto newmu = agent->mean(b_obs.index_select(0, p_inds));
-          auto newlogprob = agent->log_prob(newmu, b_us.index_select(0, p_inds));
-          auto [pg, logratio, ratio] = clipped_pg(newlogprob, b_logprobs.index_select(0, p_inds),
-                                                  b_advantages.index_select(0, p_inds), torch::ones({P}));
-          pg_loss = pg;
-          torch::NoGradGuard ng;
-          // http://joschu.net/blog/kl-approx.html
-          approx_kl = ((ratio - 1) - logratio).mean().item<double>();
-          kl_sum += approx_kl;
-          clip_sum += ((ratio - 1.0).abs() > args.clip_coef).to(torch::kFloat32).mean().item<double>();
-        }
-        // Value loss over the channels in use (reward; plus costs when constrained).
-        auto newvalue = agent->value(mb_obs).slice(1, 0, used_channels);
-        auto mb_returns = b_returns.index_select(0, mb_inds).slice(1, 0, used_channels);
-        auto mb_values = b_values.index_select(0, mb_inds).slice(1, 0, used_channels);
-        torch::Tensor v_loss;
-        if (args.clip_vloss) {
-          auto v_loss_unclipped = (newvalue - mb_returns).pow(2);
-          auto v_clipped = mb_values + torch::clamp(newvalue - mb_values, -args.clip_coef, args.clip_coef);
-          auto v_loss_clipped = (v_clipped - mb_returns).pow(2);
-          v_loss = 0.5 * torch::max(v_loss_unclipped, v_loss_clipped).mean();
-        } else {
-          v_loss = 0.5 * (newvalue - mb_returns).pow(2).mean();
-        }
-        auto loss = pg_loss - args.ent_coef * entropy + args.vf_coef * v_loss;
-        if (img_mb > 0 && mbi < args.num_minibatches) {
-          // Imagined samples: same clipped surrogate with the behaviour log-probs recorded at
-          // imagination time, weighted by eta.
-          auto im_inds = torch::from_blob(img_perm.data() + mbi * img_mb, {img_mb}, torch::kInt64);
-          auto im_mu = agent->mean(imagined.obs.index_select(0, im_inds));
-          auto im_lp = agent->log_prob(im_mu, imagined.u.index_select(0, im_inds));
-          auto [img_pg, img_lr, img_ratio] = clipped_pg(im_lp, imagined.logprobs.index_select(0, im_inds),
-                                                        imagined.adv.index_select(0, im_inds), torch::ones({img_mb}));
-          loss = loss + cfg.wm.img_weight * img_pg;
-          img_sum += img_pg.item<double>();
-        }
-        optimizer.zero_grad();
-        loss.backward();
-        torch::nn::utils::clip_grad_norm_(agent->parameters(), args.max_grad_norm);
-        optimizer.step();
-        pg_sum += pg_loss.item<double>();
-        v_sum += v_loss.item<double>();
-        ent_sum += entropy.item<double>();
-        ++n_mb;
-      }
-      if (args.target_kl > 0 && approx_kl > args.target_kl) stop = true;
-    }
+    t_phase = Clock::now();
+    auto b_returns = returns.view({B, V});
+    auto b_values = values.view({B, V});
+    const int64_t M = imagined.size();
+    UpdateBatch ub{obs.view({B, D}), us.view({B, K}), logprobs.view({B}), advantages.view({B}),
+                   b_returns, b_values, active.data_ptr<float>(), M > 0 ? &imagined : nullptr, used_channels};
+    const UpdateStats us_ = ppo_update(args, cfg.wm, agent, optimizer, ub, rng);
+    const double pg_sum = us_.pg_sum, v_sum = us_.v_sum, ent_sum = us_.ent_sum, kl_sum = us_.kl_sum,
+                 clip_sum = us_.clip_sum, img_sum = us_.img_sum;
+    const int64_t n_mb = us_.n_mb;
+    phases.update += seconds_since(t_phase);
+    phases.update_forward += us_.forward_s;
+    phases.update_backward += us_.backward_s;
+    phases.update_optim += us_.optim_s;
 
     // ------------------------------------------------------------------- ALGO LOGIC: dual ascent
     if (constrained) lagrange.update(mean_scaled_cost);
 
     // ------------------------------------------------------------------- TRY NOT TO MODIFY: logging
+    t_phase = Clock::now();
     st.iteration = iteration;
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
     st.wall_s = wall_before + elapsed;
@@ -695,6 +646,7 @@ TrainResult train_ppo(const RlConfig& cfg_in, TrainEnv& env, const TrainOptions&
       save_checkpoint();
       export_policy();
     }
+    phases.log += seconds_since(t_phase);
   }
   if (opt.show_progress) progress.finish();
 
@@ -706,6 +658,7 @@ TrainResult train_ppo(const RlConfig& cfg_in, TrainEnv& env, const TrainOptions&
   result.steps_per_s = (st.global_step - step_at_start) / std::max(1e-9, el);
   result.decisions_per_s = result.steps_per_s * N;
   result.curve = st.curve;
+  result.phases = phases;
   if (st.iteration > 0 && !std::filesystem::exists(dir.file("policy.json"))) export_policy();
   result.policy_path = dir.file("policy.json");
   write_curve_artifacts(dir.path(), result.curve, std::string(algo_name(algo)));

@@ -33,6 +33,19 @@ struct CurvePoint {
   std::vector<double> lambdas;
 };
 
+// Wall-clock seconds of each phase of the loop, summed over the iterations of this call.
+struct PhaseTimes {
+  double act = 0;          // policy and value forward passes and action sampling of the rollout
+  double env = 0;          // env.step and recording rewards, costs, episode ends, normalising observations
+  double model_train = 0;  // world-model training (WM-PPO)
+  double gae = 0;          // GAE per channel and the advantage combination
+  double model_use = 0;    // posterior pass over the rollout, value expansion, imagination (WM-PPO)
+  double update = 0;       // epochs x minibatches (= update_forward + update_backward + update_optim)
+  double update_forward = 0, update_backward = 0, update_optim = 0;
+  double log = 0;          // metrics, progress, checkpoint and policy export
+  double total() const { return act + env + model_train + gae + model_use + update + log; }
+};
+
 struct TrainResult {
   int64_t global_step = 0;
   int64_t iterations = 0;
@@ -42,6 +55,7 @@ struct TrainResult {
   double decisions_per_s = 0;    // user decisions (slots x users) per second
   std::vector<CurvePoint> curve;
   std::filesystem::path policy_path;
+  PhaseTimes phases;
 };
 
 // Trains on `env` (which it resets); writes the run directory; throws InputError for bad input

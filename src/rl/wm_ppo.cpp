@@ -2,6 +2,7 @@
 // short imagined rollouts branched from real posterior states (wm-ppo.md, "How the model helps").
 #include "rl/wm_ppo.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "common/errors.h"
@@ -36,10 +37,11 @@ RssmState flatten_state(const RssmState& s) {
 WorldModel::WorldModel(int obs_dim, int act_dim, int num_costs, const RlConfig& cfg)
     : cfg_(cfg), obs_dim_(obs_dim), act_dim_(act_dim), num_costs_(num_costs) {
   rssm_ = Rssm(obs_dim, act_dim, num_costs, cfg.rssm);
-  opt_ = std::make_unique<torch::optim::Adam>(rssm_->parameters(), torch::optim::AdamOptions(cfg.rssm.lr).eps(1e-8));
+  opt_ = std::make_unique<FlatAdam>(rssm_->parameters(), cfg.rssm.lr, 1e-8);
 }
 
 void WorldModel::add_rollout(ModelRollout r) {
+  for (auto* t : {&r.obs, &r.act, &r.rew, &r.cost, &r.cont, &r.first}) *t = t->contiguous();
   buffer_.push_back(std::move(r));
   while (static_cast<int>(buffer_.size()) > cfg_.rssm.buffer_rollouts) buffer_.pop_front();
 }
@@ -48,33 +50,39 @@ std::map<std::string, double> WorldModel::train(Rng& rng) {
   std::map<std::string, double> sums;
   const auto& ra = cfg_.rssm;
   const int64_t L = ra.seq_len;
+  const int64_t Bs = ra.batch, D = obs_dim_, K = act_dim_, C = num_costs_;
   for (int s = 0; s < ra.train_steps; ++s) {
     // Sample `batch` sequences: index i holds o_{t+i}, a_{t+i-1} and the transition into o_{t+i}.
-    std::vector<torch::Tensor> o, pa, r, c, k, f;
-    for (int b = 0; b < ra.batch; ++b) {
+    // Copied straight from the contiguous rollout tensors (T, A, ...) into (L, batch, ...).
+    auto obs = torch::empty({L, Bs, D}), prev_act = torch::empty({L, Bs, K}), rew = torch::empty({L, Bs});
+    auto cost = torch::empty({L, Bs, C}), cont = torch::empty({L, Bs}), first = torch::empty({L, Bs});
+    float *o_p = obs.data_ptr<float>(), *pa_p = prev_act.data_ptr<float>(), *r_p = rew.data_ptr<float>();
+    float *c_p = cost.data_ptr<float>(), *k_p = cont.data_ptr<float>(), *f_p = first.data_ptr<float>();
+    for (int64_t b = 0; b < Bs; ++b) {
       const auto& ro = buffer_[rng.below(buffer_.size())];
       const int64_t T = ro.obs.size(0), A = ro.obs.size(1);
       MECLLM_CHECK(T > L, "rollout of {} steps is too short for sequences of {}", T, L);
       const int64_t a = static_cast<int64_t>(rng.below(static_cast<uint64_t>(A)));
       const int64_t t = 1 + static_cast<int64_t>(rng.below(static_cast<uint64_t>(T - L)));
-      o.push_back(ro.obs.slice(0, t, t + L).select(1, a));
-      pa.push_back(ro.act.slice(0, t - 1, t - 1 + L).select(1, a));
-      r.push_back(ro.rew.slice(0, t - 1, t - 1 + L).select(1, a));
-      c.push_back(ro.cost.slice(0, t - 1, t - 1 + L).select(1, a));
-      k.push_back(ro.cont.slice(0, t - 1, t - 1 + L).select(1, a));
-      auto fi = ro.first.slice(0, t, t + L).select(1, a).clone();
-      fi[0] = 1.0;  // every sequence starts from the initial state
-      f.push_back(fi);
+      const float *ro_o = ro.obs.data_ptr<float>(), *ro_a = ro.act.data_ptr<float>(), *ro_r = ro.rew.data_ptr<float>();
+      const float *ro_c = ro.cost.data_ptr<float>(), *ro_k = ro.cont.data_ptr<float>(), *ro_f = ro.first.data_ptr<float>();
+      for (int64_t i = 0; i < L; ++i) {
+        const int64_t src = (t + i) * A + a, prev = (t - 1 + i) * A + a, dst = i * Bs + b;
+        std::copy_n(ro_o + src * D, D, o_p + dst * D);
+        std::copy_n(ro_a + prev * K, K, pa_p + dst * K);
+        r_p[dst] = ro_r[prev];
+        std::copy_n(ro_c + prev * C, C, c_p + dst * C);
+        k_p[dst] = ro_k[prev];
+        f_p[dst] = i == 0 ? 1.0f : ro_f[src];  // every sequence starts from the initial state
+      }
     }
-    auto obs = torch::stack(o, 1), prev_act = torch::stack(pa, 1), rew = torch::stack(r, 1);
-    auto cost = torch::stack(c, 1), cont = torch::stack(k, 1), first = torch::stack(f, 1);
     auto mask = 1.0 - first;  // no incoming transition at an episode (or sequence) start
     auto [post, prior] = rssm_->observe(obs, prev_act, first, rng);
     auto terms = rssm_->loss(post, prior, obs, rew, cost, cont, mask);
     auto loss = rssm_->total_loss(terms);
     opt_->zero_grad();
     loss.backward();
-    torch::nn::utils::clip_grad_norm_(rssm_->parameters(), ra.grad_clip);
+    opt_->clip_grad_norm(ra.grad_clip);
     opt_->step();
     for (const auto& [name, v] : terms) sums[name] += v.item<double>();
     sums["total"] += loss.item<double>();
@@ -208,6 +216,7 @@ void WorldModel::load(torch::serialize::InputArchive& ar) {
   torch::serialize::InputArchive m, o;
   ar.read("rssm", m);
   rssm_->load(m);
+  opt_->rebind();  // load replaced the parameters' storage
   ar.read("optim", o);
   opt_->load(o);
   // A fresh tensor per read: InputArchive::read into a defined tensor keeps its dtype.

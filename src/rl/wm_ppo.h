@@ -11,6 +11,7 @@
 
 #include "common/rng.h"
 #include "rl/agent.h"
+#include "rl/flat_adam.h"
 #include "rl/rl_config.h"
 #include "rl/rssm.h"
 
@@ -64,7 +65,7 @@ class WorldModel {
   RlConfig cfg_;
   int obs_dim_, act_dim_, num_costs_;
   Rssm rssm_{nullptr};
-  std::unique_ptr<torch::optim::Adam> opt_;
+  std::unique_ptr<FlatAdam> opt_;
   std::deque<ModelRollout> buffer_;
   double reward_error_ = 1e9;  // EMA of reward MSE / reward variance on training batches
   int trained_ = 0;            // iterations with model training done
