@@ -20,7 +20,7 @@ void setup_bench_train(CLI::App& sub) {
   sub.add_option("--scenario", o->scenario, "scenario name or YAML path")->capture_default_str();
   sub.add_option("--users", o->users, "number of users N")->capture_default_str();
   sub.add_option("--steps", o->steps, "environment slots per trainer")->capture_default_str();
-  sub.add_option("--threads", o->threads, "torch/BLAS threads of both trainers (0: rl.ppo.torch_threads)")->capture_default_str();
+  sub.add_option("--threads", o->threads, "rl.ppo.worker_threads (1 or 2) of both trainers (0: the config's)")->capture_default_str();
   sub.add_option("--config", *configs, "rl presets, comma-separated");
   sub.add_option("--set", o->sets, "rl override key=value (repeatable)");
   sub.add_option("--out", *out, "directory for bench_train.json");

@@ -29,7 +29,8 @@ nlohmann::json phases_json(const PhaseTimes& p, int64_t steps) {
 }  // namespace
 
 nlohmann::json BenchTrainResult::to_json() const {
-  return {{"threads", threads},
+  return {{"worker_threads", threads},
+          {"torch_threads", torch_threads},
           {"ppo_env_steps", ppo_steps},
           {"wm_ppo_env_steps", wm_steps},
           {"ppo_phases", phases_json(ppo_phases, ppo_steps)},
@@ -55,7 +56,7 @@ BenchTrainResult bench_train(const BenchTrainOptions& opt) {
     req.algo = algo;
     req.configs = opt.configs;
     req.sets = opt.sets;
-    if (opt.threads > 0) req.sets.push_back("rl.ppo.torch_threads=" + std::to_string(opt.threads));
+    if (opt.threads > 0) req.sets.push_back("rl.ppo.worker_threads=" + std::to_string(opt.threads));
     req.steps = opt.steps;
     RlConfig cfg = resolve_train_config(req);
     MecTrainEnv env(scenario, cfg.ppo.num_envs, opt.users, 1);
@@ -64,7 +65,8 @@ BenchTrainResult bench_train(const BenchTrainOptions& opt) {
     std::filesystem::remove_all(to.out_dir);
     to.show_progress = false;
     auto r = train_ppo(cfg, env, to);
-    res.threads = cfg.ppo.torch_threads;
+    res.threads = cfg.ppo.worker_threads;
+    res.torch_threads = cfg.ppo.torch_threads;
     return std::make_pair(r, cfg.ppo.num_envs);
   };
   auto [ppo, num_envs] = run("ppo");
@@ -95,13 +97,13 @@ BenchTrainResult bench_train(const BenchTrainOptions& opt) {
   }
   std::filesystem::remove_all(tmp);
   res.table = fmt::format(
-      "bench train: scenario {}, N={}, {} env slots per trainer, {} torch/BLAS thread(s)\n"
+      "bench train: scenario {}, N={}, {} env slots per trainer, worker_threads {}, torch/BLAS threads {}\n"
       "{:<34} {:>16} {:>14}\n"
       "{:<34} {:>16.0f} {:>14}\n"
       "{:<34} {:>16.0f} {:>14.3f}  (target >= 50,000/s: {:.2f}x of target)\n"
       "{:<34} {:>16.0f} {:>14.3f}\n"
       "WM-PPO wall-clock per env step = {:.2f}x PPO's (target <= 3x)\n",
-      opt.scenario, opt.users, opt.steps, res.threads, "", "decisions/s", "x env alone", "env alone (fixed action)",
+      opt.scenario, opt.users, opt.steps, res.threads, res.torch_threads, "", "decisions/s", "x env alone", "env alone (fixed action)",
       res.env_decisions_per_s, "1.000", "PPO end to end", res.ppo_decisions_per_s,
       res.ppo_decisions_per_s / res.env_decisions_per_s, res.ppo_decisions_per_s / res.target_ppo_decisions_per_s,
       "WM-PPO end to end", res.wm_decisions_per_s, res.wm_decisions_per_s / res.env_decisions_per_s,

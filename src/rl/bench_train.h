@@ -18,7 +18,7 @@ struct BenchTrainOptions {
   int64_t steps = 16384;               // environment slots per trainer measured
   std::vector<std::string> configs;    // rl presets
   std::vector<std::string> sets;
-  int threads = 0;                     // rl.ppo.torch_threads for both trainers (0: the config's)
+  int threads = 0;                     // rl.ppo.worker_threads (1 or 2) for both trainers (0: the config's)
 };
 
 struct BenchTrainResult {
@@ -28,7 +28,8 @@ struct BenchTrainResult {
   double ppo_s_per_step = 0, wm_s_per_step = 0;  // wall-clock per environment slot
   double target_ppo_decisions_per_s = 50000;
   double target_wm_over_ppo = 3.0;
-  int threads = 1;                     // torch/BLAS threads the trainers ran with
+  int threads = 1;                     // rl.ppo.worker_threads the trainers ran with
+  int torch_threads = 1;               // rl.ppo.torch_threads (LibTorch intra-op and OpenBLAS)
   int64_t ppo_steps = 0, wm_steps = 0; // environment slots each trainer ran
   PhaseTimes ppo_phases, wm_phases;    // per-phase seconds of each trainer
   std::string table;

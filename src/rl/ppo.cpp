@@ -138,6 +138,9 @@ TrainResult train_ppo(const RlConfig& cfg_in, TrainEnv& env, const TrainOptions&
   torch::set_num_threads(args.torch_threads);
   limit_blas_threads(args.torch_threads);
   keep_large_allocations_in_heap();
+  // The second thread of the update and value-expansion splits (rl.ppo.worker_threads).
+  std::unique_ptr<Worker> worker;
+  if (args.worker_threads == 2) worker = std::make_unique<Worker>();
   torch::manual_seed(opt.seed);
   Rng rng(opt.seed, /*stream=*/0x5050);
 
@@ -536,10 +539,10 @@ TrainResult train_ppo(const RlConfig& cfg_in, TrainEnv& env, const TrainOptions&
     const bool use_img = world && cfg.wm.imagination && world->warm();
     if (use_mve || use_img) {
       torch::NoGradGuard ng;
-      RssmState post = world->observe_rollout(model_rollout, rng);
+      RssmState post = world->observe_rollout(model_rollout, rng, worker.get());
       auto obs_flat = obs.view({B, D});
       if (use_mve) {
-        auto mve = world->mve_targets(post, obs_flat, agent, rng).view({T, A});
+        auto mve = world->mve_targets(post, obs_flat, agent, rng, worker.get()).view({T, A});
         auto ret0 = returns.select(2, 0);
         ret0.copy_((1.0 - cfg.wm.mve_weight) * ret0 + cfg.wm.mve_weight * mve);
         mve_used = true;
@@ -565,7 +568,7 @@ TrainResult train_ppo(const RlConfig& cfg_in, TrainEnv& env, const TrainOptions&
     const int64_t M = imagined.size();
     UpdateBatch ub{obs.view({B, D}), us.view({B, K}), logprobs.view({B}), advantages.view({B}),
                    b_returns, b_values, active.data_ptr<float>(), M > 0 ? &imagined : nullptr, used_channels};
-    const UpdateStats us_ = ppo_update(args, cfg.wm, agent, optimizer, ub, rng);
+    const UpdateStats us_ = ppo_update(args, cfg.wm, agent, optimizer, ub, rng, worker.get());
     const double pg_sum = us_.pg_sum, v_sum = us_.v_sum, ent_sum = us_.ent_sum, kl_sum = us_.kl_sum,
                  clip_sum = us_.clip_sum, img_sum = us_.img_sum;
     const int64_t n_mb = us_.n_mb;

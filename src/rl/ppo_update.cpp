@@ -20,6 +20,18 @@ using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 constexpr double kLog2Pi = 1.8378770664093453;
 
+// Waits for the worker's task when the minibatch is left by an exception (its task refers to
+// this scope's tensors).
+struct WaitOnExit {
+  Worker* w;
+  ~WaitOnExit() {
+    if (w) try {
+        w->wait();
+      } catch (...) {
+      }
+  }
+};
+
 // Clipped surrogate over P gathered samples with per-batch advantage normalisation; returns
 // {loss, logratio, ratio}.
 std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> clipped_pg(const PpoArgs& args, const torch::Tensor& newlogprob,
@@ -40,7 +52,7 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> clipped_pg(const PpoArgs
 }  // namespace
 
 UpdateStats ppo_update(const PpoArgs& args, const WmArgs& wm, Agent& agent, FlatAdam& optimizer,
-                       const UpdateBatch& b, Rng& rng) {
+                       const UpdateBatch& b, Rng& rng, Worker* worker) {
   UpdateStats s;
   const int64_t B = b.obs.size(0), D = b.obs.size(1), K = b.us.size(1), uc = b.used_channels;
   const int64_t mbs = args.minibatch_size;
@@ -55,6 +67,25 @@ UpdateStats ppo_update(const PpoArgs& args, const WmArgs& wm, Agent& agent, Flat
   auto shuffle = [&](std::vector<int64_t>& p) {
     for (size_t i = 0; i < p.size(); ++i) p[i] = static_cast<int64_t>(i);
     for (size_t i = p.size(); i > 1; --i) std::swap(p[i - 1], p[rng.below(i)]);
+  };
+  const bool split = worker != nullptr && mbs >= 2;
+  const int64_t half = mbs / 2;
+  std::vector<torch::Tensor> critic_params;
+  for (auto& l : agent->critic_layers) critic_params.push_back(l->weight), critic_params.push_back(l->bias);
+  critic_params.push_back(agent->critic_out->weight);
+  critic_params.push_back(agent->critic_out->bias);
+  // Value loss of a row range of the minibatch: 0.5 * (sum over its rows and channels) / (mbs * uc),
+  // so the two halves add up to the minibatch's mean.
+  auto value_loss_rows = [&](const torch::Tensor& rows) {
+    auto newvalue = agent->value(rows.narrow(1, 0, D)).slice(1, 0, uc);
+    auto mb_returns = rows.narrow(1, D, uc);
+    auto mb_values = rows.narrow(1, D + uc, uc);
+    torch::Tensor l = (newvalue - mb_returns).pow(2);
+    if (args.clip_vloss) {
+      auto v_clipped = mb_values + torch::clamp(newvalue - mb_values, -args.clip_coef, args.clip_coef);
+      l = torch::max(l, (v_clipped - mb_returns).pow(2));
+    }
+    return l.sum() * (0.5 / static_cast<double>(mbs * uc));
   };
   double approx_kl = 0;
   bool stop = false;
@@ -72,6 +103,17 @@ UpdateStats ppo_update(const PpoArgs& args, const WmArgs& wm, Agent& agent, Flat
         const auto ls = agent->actor_logstd.detach();
         const float* lp = ls.data_ptr<float>();
         for (int64_t k = 0; k < ls.numel(); ++k) entropy += lp[k] + 0.5 + 0.5 * kLog2Pi;
+      }
+      // The worker starts on the second half of the critic rows right away.
+      auto mb = epoch_critic.narrow(0, start, mbs);
+      torch::Tensor v_loss_worker;
+      std::vector<torch::Tensor> worker_grads;
+      WaitOnExit guard{split ? worker : nullptr};
+      if (split) {
+        worker->run([&] {
+          v_loss_worker = value_loss_rows(mb.narrow(0, half, mbs - half));
+          worker_grads = torch::autograd::grad({args.vf_coef * v_loss_worker}, critic_params);
+        });
       }
       act_perm.clear();
       for (int64_t k = start; k < start + mbs; ++k)
@@ -93,18 +135,21 @@ UpdateStats ppo_update(const PpoArgs& args, const WmArgs& wm, Agent& agent, Flat
         s.clip_sum += ((ratio - 1.0).abs() > args.clip_coef).to(torch::kFloat32).mean().item<double>();
       }
       // Value loss over the channels in use (reward; plus costs when constrained).
-      auto mb = epoch_critic.narrow(0, start, mbs);
-      auto newvalue = agent->value(mb.narrow(1, 0, D)).slice(1, 0, uc);
-      auto mb_returns = mb.narrow(1, D, uc);
-      auto mb_values = mb.narrow(1, D + uc, uc);
       torch::Tensor v_loss;
-      if (args.clip_vloss) {
-        auto v_loss_unclipped = (newvalue - mb_returns).pow(2);
-        auto v_clipped = mb_values + torch::clamp(newvalue - mb_values, -args.clip_coef, args.clip_coef);
-        auto v_loss_clipped = (v_clipped - mb_returns).pow(2);
-        v_loss = 0.5 * torch::max(v_loss_unclipped, v_loss_clipped).mean();
+      if (split) {
+        v_loss = value_loss_rows(mb.narrow(0, 0, half));
       } else {
-        v_loss = 0.5 * (newvalue - mb_returns).pow(2).mean();
+        auto newvalue = agent->value(mb.narrow(1, 0, D)).slice(1, 0, uc);
+        auto mb_returns = mb.narrow(1, D, uc);
+        auto mb_values = mb.narrow(1, D + uc, uc);
+        if (args.clip_vloss) {
+          auto v_loss_unclipped = (newvalue - mb_returns).pow(2);
+          auto v_clipped = mb_values + torch::clamp(newvalue - mb_values, -args.clip_coef, args.clip_coef);
+          auto v_loss_clipped = (v_clipped - mb_returns).pow(2);
+          v_loss = 0.5 * torch::max(v_loss_unclipped, v_loss_clipped).mean();
+        } else {
+          v_loss = 0.5 * (newvalue - mb_returns).pow(2).mean();
+        }
       }
       loss = loss.defined() ? loss + args.vf_coef * v_loss : args.vf_coef * v_loss;
       if (args.ent_coef != 0) loss = loss - args.ent_coef * agent->entropy();
@@ -123,13 +168,21 @@ UpdateStats ppo_update(const PpoArgs& args, const WmArgs& wm, Agent& agent, Flat
       t0 = Clock::now();
       optimizer.zero_grad();
       loss.backward();
+      double v_value = v_loss.item<double>();
+      if (split) {
+        guard.w = nullptr;
+        worker->wait();
+        torch::NoGradGuard ng;
+        for (size_t i = 0; i < critic_params.size(); ++i) critic_params[i].mutable_grad().add_(worker_grads[i]);
+        v_value += v_loss_worker.item<double>();
+      }
       s.backward_s += seconds_since(t0);
       t0 = Clock::now();
       optimizer.clip_grad_norm(args.max_grad_norm);
       optimizer.step();
       s.optim_s += seconds_since(t0);
       s.pg_sum += pg_value;
-      s.v_sum += v_loss.item<double>();
+      s.v_sum += v_value;
       s.ent_sum += entropy;
       ++s.n_mb;
     }

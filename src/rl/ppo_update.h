@@ -13,6 +13,7 @@
 #include "rl/flat_adam.h"
 #include "rl/rl_config.h"
 #include "rl/wm_ppo.h"
+#include "rl/worker.h"
 
 namespace mecllm::rl {
 
@@ -32,7 +33,12 @@ struct UpdateStats {
 };
 
 // Runs the epochs; shuffles with `rng` (perm of the batch, then the imagined samples, per epoch).
+// With a worker, each minibatch's critic rows are split in two halves: the calling thread does the
+// actor loss and the first half's value loss (backward into the parameters' gradients), the worker
+// the second half's value loss (torch::autograd::grad), added afterwards. Same loss, same
+// gradient up to float rounding; deterministic for a given split. forward_s/backward_s are then
+// the calling thread's (waiting for the worker included in backward_s).
 UpdateStats ppo_update(const PpoArgs& args, const WmArgs& wm, Agent& agent, FlatAdam& optimizer,
-                       const UpdateBatch& b, Rng& rng);
+                       const UpdateBatch& b, Rng& rng, Worker* worker = nullptr);
 
 }  // namespace mecllm::rl

@@ -45,6 +45,7 @@ void PpoArgs::validate(const config::ConfigErrors& err) const {
   err.require(reward_clip > 0, "reward_clip", "> 0");
   err.require(team_reward_weight >= 0 && team_reward_weight <= 1, "team_reward_weight", "in [0, 1]");
   err.require(torch_threads >= 1, "torch_threads", "at least 1");
+  err.require(worker_threads == 1 || worker_threads == 2, "worker_threads", "1 or 2");
   err.require(checkpoint_every >= 1, "checkpoint_every", "at least 1");
 }
 

@@ -48,6 +48,8 @@ struct PpoArgs {
   bool mask_inactive = true;         // leave users without a task out of the policy loss
   double team_reward_weight = 0.0;   // agent reward = (1-w) own -T_n/T_ref + w team mean (0: own only)
   int torch_threads = 1;             // intra-op threads (1 keeps runs bit-reproducible)
+  int worker_threads = 1;            // 2: split each update minibatch's critic rows and the model value
+                                     // expansion over a second thread (deterministic for a given value)
   int checkpoint_every = 5;          // iterations between checkpoints (and always at the end)
 
   // Derived by finalize(num_users).
@@ -89,6 +91,7 @@ struct PpoArgs {
     v("mask_inactive", mask_inactive, "exclude users without a task from the policy loss");
     v("team_reward_weight", team_reward_weight, "weight of the team mean reward in each user's reward (0: own latency only)");
     v("torch_threads", torch_threads, "LibTorch intra-op threads");
+    v("worker_threads", worker_threads, "1 or 2: threads of the update minibatch and value-expansion splits");
     v("checkpoint_every", checkpoint_every, "iterations between checkpoints");
   }
   void validate(const config::ConfigErrors& err) const;

@@ -59,13 +59,17 @@ RssmState RssmImpl::initial(int64_t batch) {
           a_.discrete ? torch::zeros({batch, a_.groups, a_.classes}) : torch::zeros({batch, stats_size_})};
 }
 
-RssmState RssmImpl::dist_state(const torch::Tensor& deter, const torch::Tensor& raw, Rng& rng) {
+torch::Tensor RssmImpl::draw_noise(int64_t batch, Rng& rng) {
+  return a_.discrete ? uniform_like({batch, a_.groups, 1}, rng) : normal_like({batch, a_.gauss_dim}, rng);
+}
+
+RssmState RssmImpl::dist_state(const torch::Tensor& deter, const torch::Tensor& raw, const torch::Tensor& noise) {
   const int64_t B = deter.size(0);
   if (a_.discrete) {
     auto logits = raw.view({B, a_.groups, a_.classes});
     auto p = probs(logits);
     // Inverse-CDF sampling with Rng uniforms: index = #classes whose cumulative prob < u.
-    auto u = uniform_like({B, a_.groups, 1}, rng);
+    const auto& u = noise;
     auto idx = (torch::cumsum(p.detach(), -1) < u).sum(-1, /*keepdim=*/true).clamp_max(a_.classes - 1);
     auto onehot = torch::zeros_like(p).scatter_(-1, idx, 1.0);
     auto sample = onehot + p - p.detach();  // straight-through gradient
@@ -73,25 +77,45 @@ RssmState RssmImpl::dist_state(const torch::Tensor& deter, const torch::Tensor& 
   }
   auto mean = raw.slice(-1, 0, a_.gauss_dim);
   auto std = torch::softplus(raw.slice(-1, a_.gauss_dim)) + 0.1;
-  auto sample = mean + std * normal_like({B, a_.gauss_dim}, rng);
+  auto sample = mean + std * noise;
   return {deter, sample, torch::cat({mean, std}, -1)};
 }
 
-RssmState RssmImpl::img_step(const RssmState& prev, const torch::Tensor& action, Rng& rng) {
+RssmState RssmImpl::img_step(const RssmState& prev, const torch::Tensor& action, const torch::Tensor& noise) {
   auto x = torch::silu(dynin0->forward(torch::cat({prev.stoch, action}, -1)));
   auto deter = gru->forward(x, prev.deter);
   auto raw = prior1->forward(torch::silu(prior0->forward(deter)));
-  return dist_state(deter, raw, rng);
+  return dist_state(deter, raw, noise);
+}
+RssmState RssmImpl::img_step(const RssmState& prev, const torch::Tensor& action, Rng& rng) {
+  return img_step(prev, action, draw_noise(prev.deter.size(0), rng));
 }
 
-RssmState RssmImpl::obs_step(const RssmState& prior, const torch::Tensor& obs, Rng& rng) {
+RssmState RssmImpl::obs_step(const RssmState& prior, const torch::Tensor& obs, const torch::Tensor& noise) {
   auto embed = torch::silu(enc0->forward(symlog(obs)));
   auto raw = post1->forward(torch::silu(post0->forward(torch::cat({prior.deter, embed}, -1))));
-  return dist_state(prior.deter, raw, rng);
+  return dist_state(prior.deter, raw, noise);
+}
+RssmState RssmImpl::obs_step(const RssmState& prior, const torch::Tensor& obs, Rng& rng) {
+  return obs_step(prior, obs, draw_noise(prior.deter.size(0), rng));
 }
 
 std::pair<RssmState, RssmState> RssmImpl::observe(const torch::Tensor& obs, const torch::Tensor& prev_action,
                                                   const torch::Tensor& is_first, Rng& rng) {
+  const int64_t B = obs.size(1);
+  return observe_impl(obs, prev_action, is_first, [&](int64_t, int) { return draw_noise(B, rng); });
+}
+
+std::pair<RssmState, RssmState> RssmImpl::observe(const torch::Tensor& obs, const torch::Tensor& prev_action,
+                                                  const torch::Tensor& is_first, const std::vector<torch::Tensor>& noise) {
+  MECLLM_CHECK(static_cast<int64_t>(noise.size()) == 2 * obs.size(0), "observe: {} noise tensors for {} steps",
+               noise.size(), obs.size(0));
+  return observe_impl(obs, prev_action, is_first, [&](int64_t t, int k) { return noise[static_cast<size_t>(2 * t + k)]; });
+}
+
+template <class NextNoise>
+std::pair<RssmState, RssmState> RssmImpl::observe_impl(const torch::Tensor& obs, const torch::Tensor& prev_action,
+                                                       const torch::Tensor& is_first, NextNoise&& next_noise) {
   MECLLM_CHECK(obs.dim() == 3 && obs.size(2) == obs_dim_, "observe: obs [{}]", fmt::join(obs.sizes().vec(), ", "));
   MECLLM_CHECK(prev_action.dim() == 3 && prev_action.size(2) == act_dim_, "observe: action [{}]", fmt::join(prev_action.sizes().vec(), ", "));
   const int64_t T = obs.size(0), B = obs.size(1);
@@ -101,8 +125,8 @@ std::pair<RssmState, RssmState> RssmImpl::observe(const torch::Tensor& obs, cons
     // Episode starts reset the carried state and the previous action to the initial zeros.
     auto keep = (1.0 - is_first[t]).unsqueeze(-1);
     RssmState prev{s.deter * keep, s.stoch * keep, s.stats};
-    auto prior = img_step(prev, prev_action[t] * keep, rng);
-    auto post = obs_step(prior, obs[t], rng);
+    auto prior = img_step(prev, prev_action[t] * keep, next_noise(t, 0));
+    auto post = obs_step(prior, obs[t], next_noise(t, 1));
     pd.push_back(prior.deter), ps.push_back(prior.stoch), pst.push_back(prior.stats);
     qd.push_back(post.deter), qs.push_back(post.stoch), qst.push_back(post.stats);
     s = post;

@@ -40,6 +40,18 @@ class RssmImpl : public torch::nn::Module {
   std::pair<RssmState, RssmState> observe(const torch::Tensor& obs, const torch::Tensor& prev_action,
                                           const torch::Tensor& is_first, Rng& rng);
 
+  // The random numbers one img_step or obs_step of `batch` states draws from the Rng (uniforms of
+  // the categorical sampling, or the Gaussian's normals): drawing them first and passing them to
+  // the overloads below gives the same numbers as the Rng versions, and lets row ranges of a
+  // batch run on different threads.
+  torch::Tensor draw_noise(int64_t batch, Rng& rng);
+  RssmState img_step(const RssmState& prev, const torch::Tensor& action, const torch::Tensor& noise);
+  RssmState obs_step(const RssmState& prior, const torch::Tensor& obs, const torch::Tensor& noise);
+  // observe() with noise[2t] for the prior and noise[2t + 1] for the posterior step at t, each
+  // (B, ...) as draw_noise gives it (a column range of a larger batch's noise is fine).
+  std::pair<RssmState, RssmState> observe(const torch::Tensor& obs, const torch::Tensor& prev_action,
+                                          const torch::Tensor& is_first, const std::vector<torch::Tensor>& noise);
+
   torch::Tensor feat(const RssmState& s);     // (..., deter + stoch_size)
   torch::Tensor decode(const torch::Tensor& feat);   // (..., obs_dim) in observation space
   torch::Tensor reward(const torch::Tensor& feat);   // (...) predicted reward
@@ -61,7 +73,10 @@ class RssmImpl : public torch::nn::Module {
   const RssmArgs& args() const { return a_; }
 
  private:
-  RssmState dist_state(const torch::Tensor& deter, const torch::Tensor& stats, Rng& rng);
+  RssmState dist_state(const torch::Tensor& deter, const torch::Tensor& stats, const torch::Tensor& noise);
+  template <class NextNoise>
+  std::pair<RssmState, RssmState> observe_impl(const torch::Tensor& obs, const torch::Tensor& prev_action,
+                                               const torch::Tensor& is_first, NextNoise&& next_noise);
   torch::Tensor uniform_like(const std::vector<int64_t>& shape, Rng& rng);
   torch::Tensor normal_like(const std::vector<int64_t>& shape, Rng& rng);
   torch::Tensor probs(const torch::Tensor& logits);  // unimix applied, (..., groups, classes)

@@ -106,33 +106,70 @@ std::map<std::string, double> WorldModel::train(Rng& rng) {
 bool WorldModel::warm() const { return trained_ > cfg_.wm.warmup_iterations; }
 bool WorldModel::gate_open() const { return warm() && reward_error_ < cfg_.wm.gate_error; }
 
-RssmState WorldModel::observe_rollout(const ModelRollout& r, Rng& rng) {
-  const int64_t T = r.obs.size(0);
+RssmState WorldModel::observe_rollout(const ModelRollout& r, Rng& rng, Worker* worker) {
+  const int64_t T = r.obs.size(0), A = r.obs.size(1);
   auto prev_act = torch::zeros_like(r.act);
   prev_act.slice(0, 1, T).copy_(r.act.slice(0, 0, T - 1));
   auto first = r.first.clone();
   first[0].fill_(1.0);
-  auto [post, prior] = rssm_->observe(r.obs, prev_act, first, rng);
+  if (!worker || A < 2) {
+    auto [post, prior] = rssm_->observe(r.obs, prev_act, first, rng);
+    return flatten_state(post);
+  }
+  // The noise observe() would draw, in its order (per step: prior, then posterior), for all users.
+  std::vector<torch::Tensor> noise;
+  for (int64_t t = 0; t < T; ++t) {
+    noise.push_back(rssm_->draw_noise(A, rng));
+    noise.push_back(rssm_->draw_noise(A, rng));
+  }
+  auto users = [&](int64_t a0, int64_t a1) {
+    torch::NoGradGuard ng;  // the worker thread's grad mode is its own
+    std::vector<torch::Tensor> nz;
+    for (const auto& n : noise) nz.push_back(n.narrow(0, a0, a1 - a0));
+    return rssm_->observe(r.obs.narrow(1, a0, a1 - a0), prev_act.narrow(1, a0, a1 - a0), first.narrow(1, a0, a1 - a0), nz)
+        .first;
+  };
+  const int64_t half = A / 2;
+  RssmState lo, hi;
+  run_pair(worker, [&] { lo = users(0, half); }, [&] { hi = users(half, A); });
+  RssmState post{torch::cat({lo.deter, hi.deter}, 1), torch::cat({lo.stoch, hi.stoch}, 1),
+                 torch::cat({lo.stats, hi.stats}, 1)};
   return flatten_state(post);
 }
 
-torch::Tensor WorldModel::mve_targets(const RssmState& post, const torch::Tensor& obs_flat, Agent& agent, Rng& rng) {
+torch::Tensor WorldModel::mve_targets(const RssmState& post, const torch::Tensor& obs_flat, Agent& agent, Rng& rng,
+                                      Worker* worker) {
   const double gamma = cfg_.ppo.gamma, clip = cfg_.ppo.obs_clip;
-  const int64_t n = obs_flat.size(0);
-  RssmState s = post;
-  auto ob = obs_flat;
-  auto ret = torch::zeros({n});
-  auto disc = torch::ones({n});
-  auto std = torch::exp(agent->actor_logstd.detach());
-  for (int i = 0; i < cfg_.wm.mve_horizon; ++i) {
-    auto u = agent->mean(ob) + std * normal_tensor({n, act_dim_}, rng);
-    s = rssm_->img_step(s, torch::sigmoid(u), rng);
-    auto f = rssm_->feat(s);
-    ret = ret + disc * rssm_->reward(f);
-    disc = disc * gamma * rssm_->cont(f);
-    ob = rssm_->decode(f).clamp(-clip, clip);
+  const int64_t n = obs_flat.size(0), H = cfg_.wm.mve_horizon;
+  // The random numbers of the H steps, drawn in the order the steps use them (policy, then model).
+  std::vector<torch::Tensor> eps, noise;
+  for (int64_t i = 0; i < H; ++i) {
+    eps.push_back(normal_tensor({n, act_dim_}, rng));
+    noise.push_back(rssm_->draw_noise(n, rng));
   }
-  return ret + disc * agent->value(ob).select(1, 0);
+  auto std = torch::exp(agent->actor_logstd.detach());
+  auto rows = [&](int64_t r0, int64_t r1) {
+    torch::NoGradGuard ng;  // the worker thread's grad mode is its own
+    const int64_t m = r1 - r0;
+    RssmState s{post.deter.narrow(0, r0, m), post.stoch.narrow(0, r0, m), post.stats.narrow(0, r0, m)};
+    auto ob = obs_flat.narrow(0, r0, m);
+    auto ret = torch::zeros({m});
+    auto disc = torch::ones({m});
+    for (int64_t i = 0; i < H; ++i) {
+      auto u = agent->mean(ob) + std * eps[i].narrow(0, r0, m);
+      s = rssm_->img_step(s, torch::sigmoid(u), noise[i].narrow(0, r0, m));
+      auto f = rssm_->feat(s);
+      ret = ret + disc * rssm_->reward(f);
+      disc = disc * gamma * rssm_->cont(f);
+      ob = rssm_->decode(f).clamp(-clip, clip);
+    }
+    return ret + disc * agent->value(ob).select(1, 0);
+  };
+  if (!worker || n < 2) return rows(0, n);
+  const int64_t half = n / 2;
+  torch::Tensor lo, hi;
+  run_pair(worker, [&] { lo = rows(0, half); }, [&] { hi = rows(half, n); });
+  return torch::cat({lo, hi});
 }
 
 ImaginedBatch WorldModel::imagine(const RssmState& post, const torch::Tensor& obs_flat, Agent& agent,

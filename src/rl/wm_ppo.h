@@ -14,6 +14,7 @@
 #include "rl/flat_adam.h"
 #include "rl/rl_config.h"
 #include "rl/rssm.h"
+#include "rl/worker.h"
 
 namespace mecllm::rl {
 
@@ -48,10 +49,13 @@ class WorldModel {
   bool gate_open() const;
   double reward_error() const { return reward_error_; }
 
-  // Posterior states over the rollout, flattened to (T*A, ...).
-  RssmState observe_rollout(const ModelRollout& r, Rng& rng);
-  // H-step model value expansion targets of the reward value for each state: (T*A).
-  torch::Tensor mve_targets(const RssmState& post, const torch::Tensor& obs_flat, Agent& agent, Rng& rng);
+  // Posterior states over the rollout, flattened to (T*A, ...). With a worker, the two halves of
+  // the users run on two threads (random numbers drawn first, in the one-thread order).
+  RssmState observe_rollout(const ModelRollout& r, Rng& rng, Worker* worker = nullptr);
+  // H-step model value expansion targets of the reward value for each state: (T*A). With a
+  // worker, the two halves of the states run on two threads (random numbers drawn first).
+  torch::Tensor mve_targets(const RssmState& post, const torch::Tensor& obs_flat, Agent& agent, Rng& rng,
+                            Worker* worker = nullptr);
   // Imagined samples branched from `count` posterior states drawn without replacement from
   // `starts` (indices into obs_flat: (T*A, obs_dim)).
   ImaginedBatch imagine(const RssmState& post, const torch::Tensor& obs_flat, Agent& agent,

@@ -128,9 +128,15 @@ TEST(Ppo, lagrangian_moves_to_the_constrained_optimum) {
 
 class Resume : public ::testing::TestWithParam<std::string> {};
 
+// "<algo>-w2": the same with rl.ppo.worker_threads = 2 (update, value-expansion and model-training
+// splits over a second thread must be deterministic too).
 TEST_P(Resume, equals_uninterrupted_run) {
   set_log_sink(nullptr);
-  RlConfig cfg = toy_config(GetParam());
+  std::string algo = GetParam();
+  const bool two_workers = algo.size() > 3 && algo.substr(algo.size() - 3) == "-w2";
+  if (two_workers) algo.resize(algo.size() - 3);
+  RlConfig cfg = toy_config(algo);
+  cfg.ppo.worker_threads = two_workers ? 2 : 1;
   cfg.ppo.num_envs = 2, cfg.ppo.num_steps = 20, cfg.ppo.total_steps = 2 * 20 * 4, cfg.ppo.hidden = 16;
   cfg.ppo.update_epochs = 2;
   cfg.rssm.deter = 16, cfg.rssm.hidden = 16, cfg.rssm.groups = 4, cfg.rssm.classes = 4;
@@ -160,7 +166,7 @@ TEST_P(Resume, equals_uninterrupted_run) {
   EXPECT_EQ(read_text_file(full / "policy.json"), read_text_file(part / "policy.json"));
   EXPECT_EQ(metrics_without_timing(full), metrics_without_timing(part));
 }
-INSTANTIATE_TEST_SUITE_P(Algos, Resume, ::testing::Values("ppo-lag", "wm-ppo"));
+INSTANTIATE_TEST_SUITE_P(Algos, Resume, ::testing::Values("ppo-lag", "wm-ppo", "ppo-w2", "wm-ppo-w2"));
 
 TEST(Ppo, rejects_corrupt_or_mismatched_checkpoint) {
   set_log_sink(nullptr);
