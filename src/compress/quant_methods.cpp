@@ -135,6 +135,44 @@ std::vector<double> inverse_hessian_upper(std::vector<double> H, int64_t n) {
 
 }  // namespace
 
+double hessian_error(const float* w, const float* wq, int64_t rows, int64_t cols, const std::vector<double>& H) {
+  MECLLM_CHECK(static_cast<int64_t>(H.size()) == cols * cols);
+  double total = 0;
+  std::vector<double> d(cols);
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t i = 0; i < cols; ++i) d[i] = static_cast<double>(w[r * cols + i]) - wq[r * cols + i];
+    for (int64_t i = 0; i < cols; ++i) {
+      if (d[i] == 0.0) continue;
+      double s = 0;
+      const double* h = H.data() + i * cols;
+      for (int64_t j = 0; j < cols; ++j) s += h[j] * d[j];
+      total += d[i] * s;
+    }
+  }
+  return total;
+}
+
+void InputStats::add(const float* x, int64_t n_rows) {
+  for (int64_t t = 0; t < n_rows; ++t)
+    for (int64_t i = 0; i < cols; ++i) abs_sum[i] += std::fabs(x[t * cols + i]);
+  accumulate_hessian(H, x, n_rows, cols);
+  n += n_rows;
+}
+
+std::vector<double> InputStats::mean_abs() const {
+  std::vector<double> m(abs_sum);
+  for (auto& v : m) v /= static_cast<double>(std::max<int64_t>(1, n));
+  return m;
+}
+
+std::vector<double> InputStats::scaled_hessian(const std::vector<float>& s) const {
+  MECLLM_CHECK(static_cast<int64_t>(s.size()) == cols);
+  std::vector<double> Hs(H);
+  for (int64_t i = 0; i < cols; ++i)
+    for (int64_t j = 0; j < cols; ++j) Hs[i * cols + j] /= static_cast<double>(s[i]) * s[j];
+  return Hs;
+}
+
 void accumulate_hessian(std::vector<double>& H, const float* x, int64_t n, int64_t cols) {
   MECLLM_CHECK(static_cast<int64_t>(H.size()) == cols * cols);
   for (int64_t t = 0; t < n; ++t) {
@@ -219,12 +257,10 @@ double output_error(const float* w, const float* wq, int64_t rows, int64_t cols,
 }
 
 AwqResult awq_search(const std::vector<const float*>& ws, const std::vector<int64_t>& rows, int64_t cols,
-                     const float* x, int64_t n, QuantType type, int grid) {
-  MECLLM_CHECK(ws.size() == rows.size() && !ws.empty() && grid >= 1);
-  std::vector<double> mean_abs(cols, 0.0);
-  for (int64_t t = 0; t < n; ++t)
-    for (int64_t i = 0; i < cols; ++i) mean_abs[i] += std::fabs(x[t * cols + i]);
-  for (auto& v : mean_abs) v = std::max(v / std::max<int64_t>(1, n), 1e-8);
+                     const InputStats& in, QuantType type, int grid) {
+  MECLLM_CHECK(ws.size() == rows.size() && !ws.empty() && grid >= 1 && in.cols == cols && in.n > 0);
+  std::vector<double> mean_abs = in.mean_abs();
+  for (auto& v : mean_abs) v = std::max(v, 1e-8);
   AwqResult best;
   best.loss = INFINITY;
   for (int gi = 0; gi <= grid; ++gi) {
@@ -246,7 +282,7 @@ AwqResult awq_search(const std::vector<const float*>& ws, const std::vector<int6
       auto deq = dequantize(quantize_rtn(scaled.data(), rows[k], cols, type), rows[k], cols, type);
       for (int64_t r = 0; r < rows[k]; ++r)
         for (int64_t i = 0; i < cols; ++i) deq[r * cols + i] /= s[i];
-      loss += output_error(ws[k], deq.data(), rows[k], cols, x, n);
+      loss += hessian_error(ws[k], deq.data(), rows[k], cols, in.H) / static_cast<double>(in.n);
     }
     if (gi == 0) best.loss_rtn = loss;
     if (loss < best.loss) {

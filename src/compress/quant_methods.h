@@ -32,16 +32,35 @@ std::vector<std::byte> quantize_gptq(const float* w, int64_t rows, int64_t cols,
 // Adds x (n, cols) to H (cols, cols): H += 2/N-free sum x^T x (the scale does not matter).
 void accumulate_hessian(std::vector<double>& H, const float* x, int64_t n, int64_t cols);
 
+// sum_r (w_r - q_r)^T H (w_r - q_r): a linear layer's squared output error summed over the
+// calibration inputs whose Hessian H = X^T X is given (the GPTQ objective).
+double hessian_error(const float* w, const float* wq, int64_t rows, int64_t cols, const std::vector<double>& H);
+
+// What AWQ needs from one linear layer's calibration inputs: the per-channel sum of |x| and
+// H = X^T X, accumulated window by window so that every calibration token can be used without
+// keeping the activations.
+struct InputStats {
+  explicit InputStats(int64_t cols) : cols(cols), abs_sum(cols, 0.0), H(cols * cols, 0.0) {}
+  void add(const float* x, int64_t n_rows);
+  std::vector<double> mean_abs() const;
+  // H of the input divided channel-wise by s: what the scaled weights W diag(s) see.
+  std::vector<double> scaled_hessian(const std::vector<float>& s) const;
+  int64_t cols, n = 0;
+  std::vector<double> abs_sum, H;
+};
+
 struct AwqResult {
   std::vector<float> scales;  // (cols): multiply W's columns, divide the input channels
   double alpha = 0.0;
-  double loss = 0.0;          // output error at the chosen alpha
+  double loss = 0.0;          // output error per calibration token at the chosen alpha
   double loss_rtn = 0.0;      // at alpha = 0 (plain RTN)
 };
-// Searches one scale vector shared by every matrix in `ws` (each (rows[i], cols), same input
-// x (n, cols)) over `grid` + 1 values of alpha in [0, 1].
+// Searches one scale vector shared by every matrix in `ws` (each (rows[i], cols), same input)
+// over `grid` + 1 values of alpha in [0, 1]: s = mean|x|^alpha, and the loss of each candidate is
+// the output error over all the inputs in `in` (hessian_error / n), the quantity llm-awq measures
+// on a sample of tokens, here exact for every calibration token.
 AwqResult awq_search(const std::vector<const float*>& ws, const std::vector<int64_t>& rows, int64_t cols,
-                     const float* x, int64_t n, runtime::QuantType type, int grid = 20);
+                     const InputStats& in, runtime::QuantType type, int grid = 20);
 
 // AWQ's weight clipping (llm-awq `auto_clip`): in every row and ggml block, values are clipped
 // to +-ratio * max|w| for `grid` ratios from 1 down to min_ratio, and the ratio whose rounded

@@ -32,7 +32,7 @@ void QuantizeConfig::validate(const config::ConfigErrors& err) const {
   err.require(gptq_damp > 0 && gptq_damp < 1, "gptq_damp", "in (0, 1)");
   err.require(gptq_block >= 1, "gptq_block", ">= 1");
   err.require(awq_grid >= 1, "awq_grid", ">= 1");
-  err.require(awq_max_tokens >= 1, "awq_max_tokens", ">= 1");
+  err.require(awq_max_tokens >= 0, "awq_max_tokens", ">= 0 (0 = every calibration token)");
   err.require(awq_clip_grid >= 0, "awq_clip_grid", ">= 0 (0 = no clipping search)");
   err.require(awq_clip_min_ratio > 0 && awq_clip_min_ratio <= 1, "awq_clip_min_ratio", "in (0, 1]");
   err.require(calib_sequences >= 1, "calib_sequences", ">= 1");
@@ -46,29 +46,6 @@ QuantType QuantizeConfig::quant_type() const { return *runtime::quant_type_from_
 namespace {
 
 std::string blk(int l, const char* s) { return "blk." + std::to_string(l) + "." + s; }
-
-// Rows of x (T, cols) appended to dst until it holds max_rows rows.
-void take_rows(std::vector<float>& dst, const std::vector<float>& x, int64_t cols, int64_t max_rows) {
-  int64_t have = static_cast<int64_t>(dst.size()) / cols, n = static_cast<int64_t>(x.size()) / cols;
-  int64_t add = std::min(n, max_rows - have);
-  if (add > 0) dst.insert(dst.end(), x.begin(), x.begin() + add * cols);
-}
-
-// sum_r (w_r - q_r)^T H (w_r - q_r): the GPTQ objective (layer output error on calibration).
-double hessian_error(const float* w, const std::vector<float>& wq, int64_t rows, int64_t cols, const std::vector<double>& H) {
-  double total = 0;
-  std::vector<double> d(cols);
-  for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t i = 0; i < cols; ++i) d[i] = static_cast<double>(w[r * cols + i]) - wq[r * cols + i];
-    for (int64_t i = 0; i < cols; ++i) {
-      if (d[i] == 0.0) continue;
-      double s = 0;
-      for (int64_t j = 0; j < cols; ++j) s += H[i * cols + j] * d[j];
-      total += d[i] * s;
-    }
-  }
-  return total;
-}
 
 }  // namespace
 
@@ -94,15 +71,6 @@ QuantType stored_type(const TypeRule& rule, const runtime::ModelConfig& c, const
   return QuantType::F32;
 }
 
-// x (n, cols) with every column divided by s: the input the scaled weights W diag(s) see.
-std::vector<double> scaled_hessian(const std::vector<float>& x, int64_t cols, const std::vector<float>& s) {
-  std::vector<float> xs(x);
-  for (size_t i = 0; i < xs.size(); ++i) xs[i] /= s[i % cols];
-  std::vector<double> H(static_cast<size_t>(cols) * cols, 0.0);
-  accumulate_hessian(H, xs.data(), static_cast<int64_t>(xs.size()) / cols, cols);
-  return H;
-}
-
 }  // namespace
 
 // AWQ: per input group (q/k/v; gate/up; down) the scale search on the float activations, 1/s
@@ -111,16 +79,25 @@ std::vector<double> scaled_hessian(const std::vector<float>& x, int64_t cols, co
 nlohmann::json apply_awq(DenseModel& m, const std::vector<std::vector<int32_t>>& calib, const QuantizeConfig& cfg,
                          const TypeRule& rule) {
   const auto& c = m.config;
-  std::vector<std::vector<float>> x_attn(c.n_layers), x_ffn(c.n_layers), x_act(c.n_layers), x_out(c.n_layers);
+  // Every calibration token (or the first awq_max_tokens) through the float model, kept only as
+  // each layer input's |x| sums and Hessian.
+  struct LayerInputs {
+    InputStats attn_in, ffn_in, ffn_act, attn_out;
+  };
+  std::vector<LayerInputs> in;
+  for (int l = 0; l < c.n_layers; ++l)
+    in.push_back({InputStats(c.dim), InputStats(c.dim), InputStats(c.hidden_dim), InputStats(c.q_dim())});
   for (const auto& w : calib) {
+    const int64_t have = in[0].attn_in.n;
+    if (cfg.awq_max_tokens > 0 && have >= cfg.awq_max_tokens) break;
     Trace tr = forward_trace(m, w);
+    const int64_t take = cfg.awq_max_tokens > 0 ? std::min<int64_t>(tr.n_tokens, cfg.awq_max_tokens - have) : tr.n_tokens;
     for (int l = 0; l < c.n_layers; ++l) {
-      take_rows(x_attn[l], tr.layers[l].attn_in, c.dim, cfg.awq_max_tokens);
-      take_rows(x_ffn[l], tr.layers[l].ffn_in, c.dim, cfg.awq_max_tokens);
-      take_rows(x_act[l], tr.layers[l].ffn_act, c.hidden_dim, cfg.awq_max_tokens);
-      take_rows(x_out[l], tr.layers[l].attn_out, c.q_dim(), cfg.awq_max_tokens);
+      in[l].attn_in.add(tr.layers[l].attn_in.data(), take);
+      in[l].ffn_in.add(tr.layers[l].ffn_in.data(), take);
+      in[l].ffn_act.add(tr.layers[l].ffn_act.data(), take);
+      in[l].attn_out.add(tr.layers[l].attn_out.data(), take);
     }
-    if (static_cast<int64_t>(x_act[0].size()) / c.hidden_dim >= cfg.awq_max_tokens) break;
   }
   Progress bar("awq", c.n_layers, "layers");
   nlohmann::json groups = nlohmann::json::array();
@@ -130,7 +107,7 @@ nlohmann::json apply_awq(DenseModel& m, const std::vector<std::vector<int32_t>>&
                     cfg.awq_clip_grid, cfg.awq_clip_min_ratio);
   };
   for (int l = 0; l < c.n_layers; ++l) {
-    auto search = [&](std::vector<std::string> names, const std::vector<float>& x, int64_t cols) {
+    auto search = [&](std::vector<std::string> names, const InputStats& x, int64_t cols) {
       std::vector<const float*> ws;
       std::vector<int64_t> rows;
       for (const auto& n : names) {
@@ -138,14 +115,14 @@ nlohmann::json apply_awq(DenseModel& m, const std::vector<std::vector<int32_t>>&
         rows.push_back(static_cast<int64_t>(m.at(n).size()) / cols);
       }
       const QuantType t = stored_type(rule, c, names.front());
-      auto r = awq_search(ws, rows, cols, x.data(), static_cast<int64_t>(x.size()) / cols, t, cfg.awq_grid);
+      auto r = awq_search(ws, rows, cols, x, t, cfg.awq_grid);
       for (const auto& n : names) {
         auto& w = m.at(n);
         for (size_t i = 0; i < w.size(); ++i) w[i] *= r.scales[i % cols];
       }
       nlohmann::json g = {{"tensors", names}, {"alpha", r.alpha}, {"loss", r.loss}, {"loss_rtn", r.loss_rtn}};
       if (cfg.awq_clip_grid > 0) {
-        const auto H = scaled_hessian(x, cols, r.scales);
+        const auto H = x.scaled_hessian(r.scales);
         nlohmann::json clips = nlohmann::json::array();
         for (const auto& n : names) {
           auto cr = clip(n, H, cols);
@@ -156,20 +133,18 @@ nlohmann::json apply_awq(DenseModel& m, const std::vector<std::vector<int32_t>>&
       groups.push_back(g);
       return r.scales;
     };
-    auto s1 = search({blk(l, "attn_q.weight"), blk(l, "attn_k.weight"), blk(l, "attn_v.weight")}, x_attn[l], c.dim);
+    auto s1 = search({blk(l, "attn_q.weight"), blk(l, "attn_k.weight"), blk(l, "attn_v.weight")}, in[l].attn_in, c.dim);
     for (int i = 0; i < c.dim; ++i) m.at(blk(l, "attn_norm.weight"))[i] /= s1[i];
-    auto s2 = search({blk(l, "ffn_gate.weight"), blk(l, "ffn_up.weight")}, x_ffn[l], c.dim);
+    auto s2 = search({blk(l, "ffn_gate.weight"), blk(l, "ffn_up.weight")}, in[l].ffn_in, c.dim);
     for (int i = 0; i < c.dim; ++i) m.at(blk(l, "ffn_norm.weight"))[i] /= s2[i];
-    auto s3 = search({blk(l, "ffn_down.weight")}, x_act[l], c.hidden_dim);
+    auto s3 = search({blk(l, "ffn_down.weight")}, in[l].ffn_act, c.hidden_dim);
     auto& up = m.at(blk(l, "ffn_up.weight"));  // (hidden, dim): row j produces channel j
     for (int j = 0; j < c.hidden_dim; ++j)
       for (int i = 0; i < c.dim; ++i) up[static_cast<int64_t>(j) * c.dim + i] /= s3[j];
     // attn_output has no foldable scale (its input comes from the softmax-weighted V rows that GQA
     // shares), so it gets the clipping search alone.
     if (cfg.awq_clip_grid > 0) {
-      std::vector<double> H(static_cast<size_t>(c.q_dim()) * c.q_dim(), 0.0);
-      accumulate_hessian(H, x_out[l].data(), static_cast<int64_t>(x_out[l].size()) / c.q_dim(), c.q_dim());
-      auto cr = clip(blk(l, "attn_output.weight"), H, c.q_dim());
+      auto cr = clip(blk(l, "attn_output.weight"), in[l].attn_out.H, c.q_dim());
       groups.push_back({{"tensors", {blk(l, "attn_output.weight")}},
                         {"clip", {{{"tensor", blk(l, "attn_output.weight")}, {"err_unclipped", cr.err_rtn},
                                    {"err_clipped", cr.err}, {"mean_ratio", cr.mean_ratio}}}}});
@@ -245,8 +220,8 @@ QuantizeResult quantize_model(DenseModel m, const std::vector<std::vector<int32_
       const int64_t rows = s.shape[0];
       runtime::OwnedTensor ot{s.name, t, s.shape, quantize_gptq(w.data(), rows, cols, hess[input], t, cfg.gptq_damp, cfg.gptq_block)};
       auto rtn = dequantize(quantize_rtn(w.data(), rows, cols, t), rows, cols, t);
-      double e_r = hessian_error(w.data(), rtn, rows, cols, hess[input]);
-      double e_g = hessian_error(w.data(), dequantize(ot.bytes, rows, cols, t), rows, cols, hess[input]);
+      double e_r = hessian_error(w.data(), rtn.data(), rows, cols, hess[input]);
+      double e_g = hessian_error(w.data(), dequantize(ot.bytes, rows, cols, t).data(), rows, cols, hess[input]);
       err_rtn += e_r;
       err_gptq += e_g;
       per_tensor.push_back({{"name", s.name}, {"type", runtime::quant_type_name(t)}, {"method", "gptq"},

@@ -25,10 +25,10 @@ struct QuantizeConfig {
   double gptq_damp = 0.01;        // damping x mean(diag H)
   int gptq_block = 128;           // lazy-batch columns
   int awq_grid = 20;              // alpha steps in [0, 1]
-  int awq_max_tokens = 512;       // calibration tokens used by the scale search
+  int awq_max_tokens = 0;         // calibration tokens in the AWQ searches (0 = all)
   int awq_clip_grid = 10;         // clipping ratios tried per block (0 = no clipping search)
   double awq_clip_min_ratio = 0.5;  // smallest clipping ratio (share of the block's max |w|)
-  int calib_sequences = 32;
+  int calib_sequences = 128;
   int calib_seq_len = 128;
   int eval_sequences = 16;        // windows of the evaluation text for perplexity / KL / top-1
   int threads = 2;                // engine threads for the evaluation
@@ -43,7 +43,7 @@ struct QuantizeConfig {
     v("gptq_damp", gptq_damp, "GPTQ damping as a share of mean(diag H), > 0");
     v("gptq_block", gptq_block, "GPTQ lazy-batch width in columns");
     v("awq_grid", awq_grid, "AWQ alpha grid steps");
-    v("awq_max_tokens", awq_max_tokens, "calibration tokens in the AWQ scale search");
+    v("awq_max_tokens", awq_max_tokens, "calibration tokens in the AWQ searches (0 = every calibration token)");
     v("awq_clip_grid", awq_clip_grid, "AWQ clipping ratios tried per block, 1 down to awq_clip_min_ratio; 0 = off");
     v("awq_clip_min_ratio", awq_clip_min_ratio, "smallest AWQ clipping ratio, in (0, 1]");
     v("calib_sequences", calib_sequences, "calibration windows (GPTQ/AWQ)");
