@@ -483,7 +483,7 @@ TrainResult train_ppo(const RlConfig& cfg_in, TrainEnv& env, const TrainOptions&
         for (int64_t i = 0; i < T * A; ++i) cont_p[i] = terms[static_cast<size_t>(i)] ? 0.0f : 1.0f;
       }
       world->add_rollout(model_rollout);
-      wm_losses = world->train(rng);
+      wm_losses = world->train(rng, worker.get());
     }
     phases.model_train += seconds_since(t_phase);
     t_phase = Clock::now();

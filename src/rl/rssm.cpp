@@ -156,20 +156,21 @@ torch::Tensor RssmImpl::kl(const torch::Tensor& q, const torch::Tensor& p) {
 std::map<std::string, torch::Tensor> RssmImpl::loss(const RssmState& post, const RssmState& prior,
                                                     const torch::Tensor& obs, const torch::Tensor& reward_t,
                                                     const torch::Tensor& cost_t, const torch::Tensor& cont_t,
-                                                    const torch::Tensor& mask) {
+                                                    const torch::Tensor& mask, double count, const torch::Tensor& denom_in) {
+  auto mean = [count](const torch::Tensor& x) { return count > 0 ? x.sum() / count : x.mean(); };
   auto f = feat(post);
   std::map<std::string, torch::Tensor> out;
   // Reconstruction in symlog space (DreamerV3): robust to features of very different scales.
   auto dec = dec1->forward(torch::silu(dec0->forward(f)));
-  out["decoder"] = (dec - symlog(obs)).pow(2).sum(-1).mean();
-  const auto denom = mask.sum().clamp_min(1.0);
+  out["decoder"] = mean((dec - symlog(obs)).pow(2).sum(-1));
+  const auto denom = denom_in.defined() ? denom_in : mask.sum().clamp_min(1.0);
   out["reward"] = ((reward(f) - reward_t).pow(2) * mask).sum() / denom;
   out["cost"] = ((cost(f) - cost_t).pow(2).sum(-1) * mask).sum() / denom;
   auto c = cont(f).clamp(1e-6, 1 - 1e-6);
   out["cont"] = (-(cont_t * torch::log(c) + (1 - cont_t) * torch::log(1 - c)) * mask).sum() / denom;
   // KL balancing with free bits: below free_nats nats a term has no gradient (clamped).
-  out["dyn"] = kl(post.stats.detach(), prior.stats).clamp_min(a_.free_nats).mean();
-  out["rep"] = kl(post.stats, prior.stats.detach()).clamp_min(a_.free_nats).mean();
+  out["dyn"] = mean(kl(post.stats.detach(), prior.stats).clamp_min(a_.free_nats));
+  out["rep"] = mean(kl(post.stats, prior.stats.detach()).clamp_min(a_.free_nats));
   return out;
 }
 

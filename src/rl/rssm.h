@@ -64,9 +64,12 @@ class RssmImpl : public torch::nn::Module {
   // Named, unscaled loss terms (each a scalar): decoder, reward, cost, cont, dyn, rep.
   // reward (T, B), cost (T, B, C), cont (T, B) and mask (T, B) (0 where index t has no incoming
   // transition, e.g. the first index of a sequence). dyn/rep already include free bits.
+  // `count` (> 0) and `denom` (defined) replace the element count T*B and mask.sum() of the means,
+  // so the terms of a column range of a batch add up to the whole batch's terms.
   std::map<std::string, torch::Tensor> loss(const RssmState& post, const RssmState& prior, const torch::Tensor& obs,
                                             const torch::Tensor& reward, const torch::Tensor& cost,
-                                            const torch::Tensor& cont, const torch::Tensor& mask);
+                                            const torch::Tensor& cont, const torch::Tensor& mask, double count = -1,
+                                            const torch::Tensor& denom = {});
   // Sum of the terms scaled by the config (scale_* and beta_dyn/beta_rep).
   torch::Tensor total_loss(const std::map<std::string, torch::Tensor>& terms) const;
 

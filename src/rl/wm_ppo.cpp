@@ -46,7 +46,7 @@ void WorldModel::add_rollout(ModelRollout r) {
   while (static_cast<int>(buffer_.size()) > cfg_.rssm.buffer_rollouts) buffer_.pop_front();
 }
 
-std::map<std::string, double> WorldModel::train(Rng& rng) {
+std::map<std::string, double> WorldModel::train(Rng& rng, Worker* worker) {
   std::map<std::string, double> sums;
   const auto& ra = cfg_.rssm;
   const int64_t L = ra.seq_len;
@@ -77,11 +77,55 @@ std::map<std::string, double> WorldModel::train(Rng& rng) {
       }
     }
     auto mask = 1.0 - first;  // no incoming transition at an episode (or sequence) start
-    auto [post, prior] = rssm_->observe(obs, prev_act, first, rng);
-    auto terms = rssm_->loss(post, prior, obs, rew, cost, cont, mask);
-    auto loss = rssm_->total_loss(terms);
-    opt_->zero_grad();
-    loss.backward();
+    std::map<std::string, torch::Tensor> terms;
+    torch::Tensor loss;
+    if (!worker || Bs < 2) {
+      auto [post, prior] = rssm_->observe(obs, prev_act, first, rng);
+      terms = rssm_->loss(post, prior, obs, rew, cost, cont, mask);
+      loss = rssm_->total_loss(terms);
+      opt_->zero_grad();
+      loss.backward();
+    } else {
+      // The noise observe() would draw for the whole batch, in its order.
+      std::vector<torch::Tensor> noise;
+      for (int64_t i = 0; i < L; ++i) {
+        noise.push_back(rssm_->draw_noise(Bs, rng));
+        noise.push_back(rssm_->draw_noise(Bs, rng));
+      }
+      const double count = static_cast<double>(L * Bs);
+      const auto denom = mask.sum().clamp_min(1.0);
+      auto part = [&](int64_t b0, int64_t b1) {
+        const int64_t m = b1 - b0;
+        std::vector<torch::Tensor> nz;
+        for (const auto& n : noise) nz.push_back(n.narrow(0, b0, m));
+        auto [post, prior] = rssm_->observe(obs.narrow(1, b0, m), prev_act.narrow(1, b0, m), first.narrow(1, b0, m), nz);
+        return rssm_->loss(post, prior, obs.narrow(1, b0, m), rew.narrow(1, b0, m), cost.narrow(1, b0, m),
+                           cont.narrow(1, b0, m), mask.narrow(1, b0, m), count, denom);
+      };
+      const int64_t half = Bs / 2;
+      auto params = rssm_->parameters();
+      std::map<std::string, torch::Tensor> hi;
+      torch::Tensor loss_hi;
+      std::vector<torch::Tensor> grads_hi;
+      opt_->zero_grad();
+      run_pair(
+          worker,
+          [&] {
+            terms = part(0, half);
+            loss = rssm_->total_loss(terms);
+            loss.backward();
+          },
+          [&] {
+            hi = part(half, Bs);
+            loss_hi = rssm_->total_loss(hi);
+            grads_hi = torch::autograd::grad({loss_hi}, params, {}, c10::nullopt, false, /*allow_unused=*/true);
+          });
+      torch::NoGradGuard ng;
+      for (size_t i = 0; i < params.size(); ++i)
+        if (grads_hi[i].defined()) params[i].mutable_grad().add_(grads_hi[i]);
+      for (auto& [name, v] : terms) v = v + hi.at(name);
+      loss = loss + loss_hi;
+    }
     opt_->clip_grad_norm(ra.grad_clip);
     opt_->step();
     for (const auto& [name, v] : terms) sums[name] += v.item<double>();

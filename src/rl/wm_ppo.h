@@ -42,7 +42,9 @@ class WorldModel {
 
   void add_rollout(ModelRollout r);
   // rssm.train_steps gradient steps on sequences from the buffer; returns the mean of each term.
-  std::map<std::string, double> train(Rng& rng);
+  // With a worker, each step's sequences are split in two halves over two threads (noise drawn
+  // first in the one-thread order; the halves' gradients added in a fixed order).
+  std::map<std::string, double> train(Rng& rng, Worker* worker = nullptr);
   // True after wm.warmup_iterations of model training.
   bool warm() const;
   // warm() and the recent relative reward error below wm.gate_error (gates the value targets).
