@@ -6,9 +6,6 @@
 
 #include <torch/torch.h>
 
-#include <dlfcn.h>
-#include <malloc.h>
-
 #include <algorithm>
 #include <cmath>
 #include <fstream>
@@ -26,6 +23,7 @@
 #include "rl/flat_adam.h"
 #include "rl/gae.h"
 #include "rl/lagrange.h"
+#include "rl/ppo_state.h"
 #include "rl/ppo_update.h"
 #include "rl/running_stats.h"
 #include "rl/train.h"
@@ -40,22 +38,6 @@ constexpr int64_t kCheckpointVersion = 2;
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-// glibc serves allocations above 128 KiB by mmap and returns them at free, so every minibatch's
-// (1280 x 64) activations and gradients were fresh pages: about a fifth of PPO's time went to
-// page faults and zeroing in the kernel (perf). Keeping such blocks in the heap removes that.
-void keep_large_allocations_in_heap() {
-  mallopt(M_MMAP_THRESHOLD, 256 << 20);
-  mallopt(M_TRIM_THRESHOLD, 512 << 20);
-}
-
-// LibTorch's CPU matmuls go to OpenBLAS, whose own thread pool ignores torch::set_num_threads:
-// with the default (one thread per core) its workers spin in sched_yield on these small matrices,
-// which halved WM-PPO's throughput on the 2-core machine (measured). Looked up at run time, so a
-// LibTorch built on another BLAS is unaffected.
-void limit_blas_threads(int n) {
-  using SetThreads = void (*)(int);
-  if (auto f = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) f(n);
-}
 constexpr double kLog2Pi = 1.8378770664093453;
 
 torch::Tensor bytes_tensor(const std::string& s) {
@@ -66,60 +48,6 @@ torch::Tensor bytes_tensor(const std::string& s) {
 std::string tensor_bytes(const torch::Tensor& t) {
   auto c = t.contiguous();
   return std::string(reinterpret_cast<const char*>(c.data_ptr<uint8_t>()), static_cast<size_t>(c.numel()));
-}
-
-// Everything of the loop that is not a tensor, for the checkpoint (JSON keeps doubles exact:
-// nlohmann writes the shortest representation that round-trips).
-struct LoopState {
-  int64_t iteration = 0;  // iterations completed
-  int64_t global_step = 0;
-  double wall_s = 0;
-  std::vector<double> ep_return;       // (E) running return of the current episode
-  std::vector<uint8_t> prev_done;      // (A) the last step ended an episode
-  double window_return_sum = 0;        // finished episodes since the last curve point
-  int64_t window_episodes = 0;
-  double last_episodic_return = std::numeric_limits<double>::quiet_NaN();
-  std::vector<CurvePoint> curve;
-};
-
-nlohmann::json curve_to_json(const std::vector<CurvePoint>& c) {
-  nlohmann::json j = nlohmann::json::array();
-  for (const auto& p : c)
-    j.push_back({{"step", p.step}, {"wall_s", p.wall_s},
-                 {"ret", std::isfinite(p.episodic_return) ? nlohmann::json(p.episodic_return) : nlohmann::json()},
-                 {"mean_reward", p.mean_reward}, {"costs", p.costs}, {"lambdas", p.lambdas}});
-  return j;
-}
-std::vector<CurvePoint> curve_from_json(const nlohmann::json& j) {
-  std::vector<CurvePoint> c;
-  for (const auto& e : j) {
-    CurvePoint p;
-    p.step = e.at("step").get<int64_t>();
-    p.wall_s = e.at("wall_s").get<double>();
-    p.episodic_return = e.at("ret").is_null() ? std::numeric_limits<double>::quiet_NaN() : e.at("ret").get<double>();
-    p.mean_reward = e.at("mean_reward").get<double>();
-    p.costs = e.at("costs").get<std::vector<double>>();
-    p.lambdas = e.at("lambdas").get<std::vector<double>>();
-    c.push_back(std::move(p));
-  }
-  return c;
-}
-
-// Keeps only metrics lines logged up to the checkpoint, so a resumed run's metrics.jsonl equals an
-// uninterrupted run's.
-void truncate_metrics(const std::filesystem::path& path, int64_t max_step) {
-  if (!std::filesystem::exists(path)) return;
-  std::ifstream in(path);
-  std::string line, kept;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    try {
-      if (nlohmann::json::parse(line).at("step").get<int64_t>() <= max_step) kept += line + "\n";
-    } catch (const std::exception&) {
-      // A line cut by the kill: dropped.
-    }
-  }
-  write_file_atomic(path, kept);
 }
 
 }  // namespace
