@@ -1,6 +1,9 @@
 #include "common/rundir.h"
 
+#include <ftw.h>
+
 #include <chrono>
+#include <cstdio>
 #include <ctime>
 #include <sstream>
 #include <system_error>
@@ -8,6 +11,11 @@
 #include "common/errors.h"
 
 namespace mecllm {
+
+void remove_tree(const std::filesystem::path& dir) {
+  auto remove_one = [](const char* path, const struct stat*, int, struct FTW*) { return std::remove(path) == 0 ? 0 : -1; };
+  ::nftw(dir.c_str(), remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 void write_file_atomic(const std::filesystem::path& path, const std::string& content) {
   std::filesystem::path tmp = path;

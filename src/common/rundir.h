@@ -15,6 +15,13 @@ void write_file_atomic(const std::filesystem::path& path, const std::string& con
 std::string read_text_file(const std::filesystem::path& path);
 nlohmann::json read_json_file(const std::filesystem::path& path);
 
+// Removes a directory tree (a missing one is not an error) with POSIX nftw(), not
+// std::filesystem::remove_all: PyTorch's pip wheels (seen with 2.11.0+cu130) export std::filesystem
+// symbols linked statically into libtorch_cpu.so (pytorch/pytorch#133437) that interpose
+// libstdc++'s, and remove_all of a non-empty directory then jumped to address 0 in a program
+// linked against that LibTorch (docs/llm.md, "CUDA check").
+void remove_tree(const std::filesystem::path& dir);
+
 // "<name>__<YYYYmmdd-HHMMSS>" under runs/, used when the user gives no --out.
 std::filesystem::path default_run_dir(const std::string& name);
 

@@ -7,6 +7,7 @@
 
 #include "common/errors.h"
 #include "common/log.h"
+#include "common/rundir.h"
 #include "mec/scenario.h"
 #include "rl/mec_env.h"
 #include "rl/ppo.h"
@@ -62,7 +63,7 @@ BenchTrainResult bench_train(const BenchTrainOptions& opt) {
     MecTrainEnv env(scenario, cfg.ppo.num_envs, opt.users, 1);
     TrainOptions to;
     to.out_dir = tmp / algo;
-    std::filesystem::remove_all(to.out_dir);
+    remove_tree(to.out_dir);
     to.show_progress = false;
     auto r = train_ppo(cfg, env, to);
     res.threads = cfg.ppo.worker_threads;
@@ -95,7 +96,7 @@ BenchTrainResult bench_train(const BenchTrainOptions& opt) {
     }
     res.env_decisions_per_s = steps * double(num_envs) * opt.users / el;
   }
-  std::filesystem::remove_all(tmp);
+  remove_tree(tmp);
   res.table = fmt::format(
       "bench train: scenario {}, N={}, {} env slots per trainer, worker_threads {}, torch/BLAS threads {}\n"
       "{:<34} {:>16} {:>14}\n"

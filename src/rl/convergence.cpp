@@ -100,7 +100,7 @@ ConvergenceResult run_convergence(const ConvergenceOptions& opt, const std::file
       MecTrainEnv env(scenario, cfgs[a].ppo.num_envs, opt.users, seed);
       TrainOptions to;
       to.out_dir = dir.file("runs") / fmt::format("{}__seed{}", arms[a].label, seed);
-      std::filesystem::remove_all(to.out_dir);  // an experiment re-run starts its runs afresh
+      remove_tree(to.out_dir);  // an experiment re-run starts its runs afresh
       to.seed = seed;
       to.show_progress = false;
       to.scenario_name = opt.scenario;

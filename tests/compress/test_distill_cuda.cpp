@@ -15,7 +15,7 @@
 
 #include "compress/distill.h"
 #include "compress/prune.h"
-#include "remove_tree.h"
+#include "common/rundir.h"
 #include "test_helpers.h"
 
 namespace mecllm::compress {
@@ -76,7 +76,7 @@ TEST(DistillCuda, lowers_heldout_kl_on_cuda_like_the_cpu_run) {
   EXPECT_TRUE(fs::exists(files.dir / "gpu" / "model.gguf"));
   EXPECT_EQ(runtime::ModelFile::open((files.dir / "gpu" / "model.gguf").string()).config(),
             runtime::ModelFile::open(student).config());
-  mecllm::testing::remove_tree(files.dir);
+  mecllm::remove_tree(files.dir);
 }
 
 }  // namespace

@@ -26,7 +26,7 @@
 #include "llm/torch_lm.h"
 #include "llm/train_lm.h"
 #include "runtime/tokenizer.h"
-#include "remove_tree.h"
+#include "common/rundir.h"
 #include "shared_dir.h"
 
 namespace fs = std::filesystem;
@@ -61,7 +61,7 @@ void no_tf32() { at::globalContext().setAllowTF32CuBLAS(false); }
 
 fs::path temp_dir(const std::string& name) {
   fs::path p = fs::temp_directory_path() / ("mecllm_test_cuda_" + name + "_" + std::to_string(::getpid()));
-  mecllm::testing::remove_tree(p);
+  mecllm::remove_tree(p);
   return p;
 }
 
@@ -197,8 +197,8 @@ TEST(CudaTorch, tiny_train_lm_on_cuda_lowers_loss_like_the_cpu_run) {
   EXPECT_EQ(summary["eval"]["qa"]["heldout"]["n"].get<int>(), 3);
   auto lm = TorchLm::open((out_gpu / "model-f32.gguf").string(), dev);
   EXPECT_EQ(lm.config().n_layers, 2);
-  mecllm::testing::remove_tree(out_gpu);
-  mecllm::testing::remove_tree(out_cpu);
+  mecllm::remove_tree(out_gpu);
+  mecllm::remove_tree(out_cpu);
 }
 
 TEST(CudaTorch, train_lm_resumed_on_cuda_follows_the_uninterrupted_run) {
@@ -225,6 +225,6 @@ TEST(CudaTorch, train_lm_resumed_on_cuda_follows_the_uninterrupted_run) {
   std::printf("CUDA-CHECK [%s] train-lm resume at step 6 of 12: max rel loss diff vs uninterrupted %.3g\n", dev.c_str(),
               max_diff);
   std::fflush(stdout);
-  mecllm::testing::remove_tree(straight);
-  mecllm::testing::remove_tree(resumed);
+  mecllm::remove_tree(straight);
+  mecllm::remove_tree(resumed);
 }
