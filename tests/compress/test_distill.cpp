@@ -32,19 +32,7 @@ struct DistillSetup {
     student = (dir / "student.gguf").string();
     save_dense_model(pruned.model, student);
   }
-  DistillConfig cfg() const {
-    DistillConfig d;
-    d.steps = 30;
-    d.batch_size = 4;
-    d.seq_len = 32;
-    d.lr = 3e-3;
-    d.warmup_steps = 3;
-    d.heldout_sequences = 2;
-    d.checkpoint_every = 10;
-    d.log_every = 5;
-    d.threads = 1;
-    return d;
-  }
+  DistillConfig cfg() const { return testing::short_distill_config(1); }
 };
 
 TEST(Distill, lowers_heldout_kl_to_the_teacher_in_a_short_seeded_run) {

@@ -44,16 +44,7 @@ TEST(DistillCuda, lowers_heldout_kl_on_cuda_like_the_cpu_run) {
   const std::string student = (files.dir / "student.gguf").string();
   save_dense_model(pruned.model, student);
 
-  DistillConfig d;
-  d.steps = 30;
-  d.batch_size = 4;
-  d.seq_len = 32;
-  d.lr = 3e-3;
-  d.warmup_steps = 3;
-  d.heldout_sequences = 2;
-  d.checkpoint_every = 10;
-  d.log_every = 5;
-  d.threads = 2;
+  const DistillConfig d = testing::short_distill_config(2);
 
   auto gpu_cfg = d;
   gpu_cfg.device = dev;

@@ -25,6 +25,7 @@
 #include "llm/factworld.h"
 #include "llm/torch_lm.h"
 #include "llm/train_lm.h"
+#include "tiny_world.h"
 #include "runtime/tokenizer.h"
 #include "common/rundir.h"
 #include "shared_dir.h"
@@ -59,26 +60,9 @@ double rel_err(double got, double want) { return std::abs(got - want) / std::max
 // rounding ~5e-4 per product), which would not meet 1e-4 on logits of magnitude ~10.
 void no_tf32() { at::globalContext().setAllowTF32CuBLAS(false); }
 
-fs::path temp_dir(const std::string& name) {
-  fs::path p = fs::temp_directory_path() / ("mecllm_test_cuda_" + name + "_" + std::to_string(::getpid()));
-  mecllm::remove_tree(p);
-  return p;
-}
+fs::path temp_dir(const std::string& name) { return mecllm::llm::testing::fresh_temp_dir("mecllm_test_cuda_", name); }
 
-const fs::path& world_dir() {
-  static const fs::path dir = [] {
-    set_log_sink(nullptr);
-    fs::path d = temp_dir("world");
-    FactworldConfig w;
-    w.n_entities = 12;
-    w.n_fake_entities = 8;
-    w.bios_per_entity = 2;
-    w.tokenizer_vocab = 320;
-    generate_factworld(w, d);
-    return d;
-  }();
-  return dir;
-}
+const fs::path& world_dir() { return mecllm::llm::testing::tiny_world_dir(); }
 
 TrainLmConfig tiny(int steps, const std::string& device) {
   const std::string dir = std::string(MECLLM_SOURCE_DIR) + "/configs/lm/";

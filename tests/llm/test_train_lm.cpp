@@ -10,6 +10,7 @@
 #include "llm/factworld.h"
 #include "llm/torch_lm.h"
 #include "llm/train_lm.h"
+#include "tiny_world.h"
 
 namespace fs = std::filesystem;
 using namespace mecllm;
@@ -17,27 +18,9 @@ using namespace mecllm::llm;
 
 namespace {
 
-fs::path temp_dir(const std::string& name) {
-  fs::path p = fs::temp_directory_path() / ("mecllm_test_trainlm_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(p);
-  return p;
-}
+fs::path temp_dir(const std::string& name) { return mecllm::llm::testing::fresh_temp_dir("mecllm_test_trainlm_", name); }
 
-// One small world shared by the tests of this file.
-const fs::path& world_dir() {
-  static const fs::path dir = [] {
-    set_log_sink(nullptr);
-    fs::path d = temp_dir("world");
-    FactworldConfig w;
-    w.n_entities = 12;
-    w.n_fake_entities = 8;
-    w.bios_per_entity = 2;
-    w.tokenizer_vocab = 320;
-    generate_factworld(w, d);
-    return d;
-  }();
-  return dir;
-}
+const fs::path& world_dir() { return mecllm::llm::testing::tiny_world_dir(); }
 
 TrainLmConfig tiny(int steps) {
   const std::string dir = std::string(MECLLM_SOURCE_DIR) + "/configs/lm/";
