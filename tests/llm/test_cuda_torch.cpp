@@ -53,7 +53,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }
 
 // |got - want| / max(1, |want|): the measure of tests/llm/test_transformer_torch.cpp.
-double rel_err(double got, double want) { return std::abs(got - want) / std::max(1.0, std::abs(want)); }
+double rel_err(double got, double want) { return mecllm::testing::golden_rel_err(got, want); }
 
 // Full FP32 cuBLAS matmuls (no TF32): LibTorch's default, set explicitly so that the 1e-4
 // comparisons below hold whatever a future default is. TF32 keeps a 10-bit mantissa (relative
@@ -92,10 +92,7 @@ TEST(CudaTorch, stories260k_logits_on_cuda_match_golden_and_cpu) {
       << "CUDA is available but " << shared << " lacks stories260K or its golden files (set MECLLM_SHARED_DIR)";
   no_tf32();
 
-  std::vector<nlohmann::json> golden;
-  std::ifstream in(golden_path);
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) golden.push_back(nlohmann::json::parse(line));
+  const auto golden = mecllm::testing::read_json_lines(golden_path);
   ASSERT_EQ(golden.size(), 48u);
   std::vector<int32_t> ids;
   for (const auto& g : golden) ids.push_back(g["token"].get<int32_t>());
@@ -113,14 +110,8 @@ TEST(CudaTorch, stories260k_logits_on_cuda_match_golden_and_cpu) {
   double max_vs_golden = 0, max_vs_cpu = 0;
   for (size_t pos = 0; pos < golden.size(); ++pos) {
     const float* row = got.data() + pos * V;
-    double sum = 0;
-    for (size_t v = 0; v < V; ++v) sum += row[v];
-    const auto argmax = std::max_element(row, row + V) - row;
-    const auto& g = golden[pos];
-    EXPECT_EQ(argmax, g["argmax"].get<int64_t>()) << "pos " << pos;
-    max_vs_golden = std::max({max_vs_golden, rel_err(sum, g["logits_sum"].get<double>()),
-                              rel_err(row[argmax], g["max_logit"].get<double>())});
-    for (size_t k = 0; k < 8; ++k) max_vs_golden = std::max(max_vs_golden, rel_err(row[k], g["logits_first8"][k].get<double>()));
+    EXPECT_EQ(std::max_element(row, row + V) - row, golden[pos]["argmax"].get<int64_t>()) << "pos " << pos;
+    max_vs_golden = std::max(max_vs_golden, mecllm::testing::golden_row_error(row, V, golden[pos]));
     for (size_t v = 0; v < V; ++v) max_vs_cpu = std::max(max_vs_cpu, rel_err(row[v], want_cpu[pos * V + v]));
   }
   std::printf("CUDA-CHECK [%s] forward stories260K 48 positions: max rel err vs golden %.3g, vs CPU (all %zu logits) %.3g, "
