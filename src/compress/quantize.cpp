@@ -1,7 +1,5 @@
 #include "compress/quantize.h"
 
-#include "common/stats.h"
-
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
