@@ -21,7 +21,7 @@ struct GenerateArgs {
   std::vector<std::string> configs, sets;
 };
 struct EvalArgs {
-  std::string model, world, tokenizer, device = "cpu";
+  std::string model, world, tokenizer, device = "cpu", answers;
   int max_questions = 0;
 };
 
@@ -48,9 +48,10 @@ void setup(CLI::App& app) {
   ev->add_option("--tokenizer", e->tokenizer, "tokenizer file; default: the one in the model file");
   ev->add_option("--max", e->max_questions, "questions per split (0 = all)");
   ev->add_option("--device", e->device, "cpu | cuda | cuda:N");
+  ev->add_option("--answers", e->answers, "write every question, its reference and the model's answer here (JSON Lines)");
   ev->callback([e] {
 #ifdef MECLLM_WITH_TORCH
-    mecllm::llm::FactworldEvalOptions opt{e->max_questions, e->max_questions, e->device};
+    mecllm::llm::FactworldEvalOptions opt{e->max_questions, e->max_questions, e->device, 0, e->answers};
     auto r = mecllm::llm::evaluate_factworld(e->model, e->tokenizer, e->world, opt);
     for (const char* split : {"train", "heldout", "unanswerable"}) r["qa"][split].erase("samples");
     std::cout << r.dump(2) << "\n";

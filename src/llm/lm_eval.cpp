@@ -1,4 +1,6 @@
 // Factworld evaluation of a trained model through TorchLm (no LibTorch header here).
+#include <fstream>
+
 #include "common/errors.h"
 #include "common/log.h"
 #include "llm/torch_lm.h"
@@ -18,12 +20,19 @@ nlohmann::json evaluate_factworld(const std::string& model_path, const std::stri
                       lm.config().vocab_size);
   const AnswerFn answer = make_greedy_answerer(lm, *tok);
   nlohmann::json out;
+  std::ofstream answers;
+  if (!opt.answers_path.empty()) {
+    answers.open(opt.answers_path);
+    if (!answers) throw_input_error(opt.answers_path.string(), "cannot write the answers file");
+  }
   for (const char* split : {"train", "heldout", "unanswerable"}) {
     const auto items = read_qa_jsonl(factworld_dir / fmt::format("qa_{}.jsonl", split));
     const bool train = std::string(split) == "train";
     const QaReport r =
         evaluate_qa(items, answer, train && opt.max_train_questions > 0 ? opt.max_train_questions : opt.max_questions);
     out["qa"][split] = r.to_json();
+    for (const QaVerdict& v : r.verdicts)
+      if (answers) answers << v.to_json().dump() << "\n";
     log_info("eval {}: n={} accuracy={:.3f} abstained={:.3f} hallucinated={:.3f}", split, r.all.n, r.all.accuracy(),
              r.all.abstention_rate(), r.all.hallucination_rate());
   }

@@ -45,6 +45,13 @@ nlohmann::json QaReport::to_json() const {
   return j;
 }
 
+nlohmann::json QaVerdict::to_json() const {
+  return {{"split", item->split},           {"difficulty", item->difficulty}, {"attribute", item->attribute},
+          {"entity", item->entity},         {"question", item->question},     {"reference", item->answer},
+          {"answer", answer},               {"correct", correct},             {"abstained", abstained},
+          {"hallucinated", hallucinated}};
+}
+
 QaReport evaluate_qa(const std::vector<QaItem>& items, const AnswerFn& answer, int max_items) {
   QaReport report;
   const size_t n = max_items > 0 ? std::min(items.size(), static_cast<size_t>(max_items)) : items.size();
@@ -62,6 +69,7 @@ QaReport evaluate_qa(const std::vector<QaItem>& items, const AnswerFn& answer, i
       c->hallucinated += hallucinated;
     }
     if (report.samples.size() < 8) report.samples.emplace_back(item.question, got);
+    report.verdicts.push_back({&item, got, correct, abstained, hallucinated});
   }
   return report;
 }

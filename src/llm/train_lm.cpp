@@ -250,6 +250,7 @@ nlohmann::json train_lm(const TrainLmConfig& cfg, const fs::path& out_dir, bool 
     eo.max_train_questions = cfg.eval_max_train_questions;
     eo.max_perplexity_lines = cfg.eval_max_questions;
     eo.device = cfg.device;
+    eo.answers_path = run.file("answers.jsonl");
     summary["eval"] = evaluate_factworld(first_export, tok_path.string(), world_dir, eo);
   }
   // Final loss: last logged window.

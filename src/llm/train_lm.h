@@ -26,6 +26,7 @@ struct FactworldEvalOptions {
   int max_perplexity_lines = 0;  // 0 = all
   std::string device = "cpu";
   int max_train_questions = 0;  // the train split alone (the largest); 0 = max_questions
+  std::filesystem::path answers_path;  // when set: one JSON line per asked question (QaVerdict)
 };
 
 // QA accuracy / abstention / hallucination on the train, held-out and unanswerable splits and

@@ -36,6 +36,15 @@ TEST(QaEval, counts_correct_abstained_and_hallucinated_per_difficulty) {
   EXPECT_EQ(r.by_difficulty.at("easy").correct, 2);
   EXPECT_EQ(r.by_difficulty.at("hard").hallucinated, 1);
   EXPECT_EQ(r.by_difficulty.at("medium").hallucinated, 1);
+  ASSERT_EQ(r.verdicts.size(), 5u);
+  EXPECT_TRUE(r.verdicts[0].correct);
+  EXPECT_TRUE(r.verdicts[2].abstained);
+  const auto v4 = r.verdicts[4].to_json();
+  EXPECT_EQ(v4["question"], "Q5?");
+  EXPECT_EQ(v4["answer"], "Velmora");
+  EXPECT_EQ(v4["attribute"], "mentor.city");
+  EXPECT_TRUE(v4["hallucinated"].get<bool>());
+  EXPECT_FALSE(v4["correct"].get<bool>());
   auto first2 = evaluate_qa(items, [](const std::string&) { return std::string("baker"); }, 2);
   EXPECT_EQ(first2.all.n, 2);
 }

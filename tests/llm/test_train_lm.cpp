@@ -10,6 +10,7 @@
 #include "llm/factworld.h"
 #include "llm/torch_lm.h"
 #include "llm/train_lm.h"
+#include "shared_dir.h"
 #include "tiny_world.h"
 
 namespace fs = std::filesystem;
@@ -30,13 +31,7 @@ TrainLmConfig tiny(int steps) {
   return cfg;
 }
 
-std::vector<nlohmann::json> metrics(const fs::path& dir) {
-  std::vector<nlohmann::json> out;
-  std::ifstream in(dir / "metrics.jsonl");
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) out.push_back(nlohmann::json::parse(line));
-  return out;
-}
+std::vector<nlohmann::json> metrics(const fs::path& dir) { return mecllm::testing::read_json_lines(dir / "metrics.jsonl"); }
 
 }  // namespace
 
@@ -53,6 +48,13 @@ TEST(TrainLm, tiny_run_lowers_loss_and_exports_a_loadable_gguf) {
     EXPECT_TRUE(fs::exists(out / f)) << f;
   EXPECT_TRUE(summary.contains("eval"));
   EXPECT_EQ(summary["eval"]["qa"]["heldout"]["n"].get<int>(), 3);
+  // answers.jsonl: one scored line per asked question of every split.
+  const auto answers = mecllm::testing::read_json_lines(out / "answers.jsonl");
+  int asked = 0;
+  for (const char* split : {"train", "heldout", "unanswerable"}) asked += summary["eval"]["qa"][split]["n"].get<int>();
+  ASSERT_EQ(static_cast<int>(answers.size()), asked);
+  EXPECT_TRUE(answers.back().contains("reference"));
+  EXPECT_EQ(answers.back()["split"], "unanswerable");
   // The export is a model the transformer reads back with the same shape.
   auto lm = TorchLm::open((out / "model-f32.gguf").string());
   EXPECT_EQ(lm.config().dim, 64);
