@@ -30,9 +30,12 @@ struct FactworldConfig {
   int n_entities = 120;           // people who exist (stated in training text)
   int n_fake_entities = 80;       // invented names that never exist: half train QA, half eval
   double p_attribute_stated = 0.8;  // chance each attribute of a person is ever stated
-  int bios_per_entity = 8;        // biographies per person (different templates and orders)
+  // 32 biographies per person and all 8 train question forms per train fact: with 8 and 4 (factworld
+  // v2) the 1.1M base model answered 39% of held-out questions; bio augmentation is what lets a
+  // model extract a fact for a question it never saw (docs/llm.md, "factworld v3").
+  int bios_per_entity = 32;       // biographies per person (different templates and orders)
   double qa_train_share = 0.5;    // share of stated facts whose QA lines are in training
-  int qa_forms_per_train_fact = 4;  // train question forms used per train fact
+  int qa_forms_per_train_fact = 8;  // train question forms used per train fact
   int tokenizer_vocab = 1024;     // BPE vocabulary incl. 3 specials and 256 byte fallbacks
 
   template <class V>
