@@ -21,9 +21,9 @@ stage "ECLD: prune -> distill -> quantize the committed factworld base model, wi
 BASE=$(ls models/factworld/*.gguf | head -n 1)
 "$MECLLM" factworld generate --seed 1 --out "$DEMO/factworld" --set n_entities=60 --set n_fake_entities=40 >/dev/null
 # 520 kB is about 23% of the base model's fp16-equivalent size (1.12M parameters x 2 bytes); the
-# default 300 distillation steps and 128 GPTQ calibration windows met every ECLD target of issue 6
-# for three distillation seeds (docs/compress.md, about 4 minutes on 2 shared cores); 60 questions
-# per split keep the evaluation short (each held-out answer is then 1.7 points: noisier).
+# default 600 distillation steps and 128 GPTQ calibration windows are the setting measured for
+# three distillation seeds in docs/compress.md; 60 questions per split keep the evaluation short
+# (each held-out answer is then 1.7 points: noisier).
 "$MECLLM" experiment ecld-table --base "$BASE" --data "$DEMO/factworld" --budget-bytes 520000 \
   --set qa_max_questions=60 --out "$DEMO/ecld_table"
 
