@@ -1,7 +1,6 @@
 #include "rl/bench_train.h"
 
 #include <chrono>
-#include <tuple>
 #include <filesystem>
 #include <unistd.h>
 
@@ -16,14 +15,29 @@
 namespace mecllm::rl {
 
 namespace {
+// The phases in report order, one list for the JSON and the printed table.
+struct PhaseRow {
+  const char* key;
+  const char* label;
+  double PhaseTimes::*seconds;
+};
+constexpr PhaseRow kPhaseRows[] = {
+    {"act", "acting (forward + sampling)", &PhaseTimes::act},
+    {"env", "env step + bookkeeping", &PhaseTimes::env},
+    {"model_train", "world-model training", &PhaseTimes::model_train},
+    {"gae", "GAE", &PhaseTimes::gae},
+    {"model_use", "model use (posterior, MVE, imagine)", &PhaseTimes::model_use},
+    {"update", "update (epochs x minibatches)", &PhaseTimes::update},
+    {"update_forward", "  loss forward", &PhaseTimes::update_forward},
+    {"update_backward", "  backward", &PhaseTimes::update_backward},
+    {"update_optim", "  clip + Adam", &PhaseTimes::update_optim},
+    {"log_checkpoint", "log + checkpoint", &PhaseTimes::log}};
+
+double us_per_step(double s, int64_t steps) { return steps > 0 ? 1e6 * s / static_cast<double>(steps) : 0.0; }
+
 nlohmann::json phases_json(const PhaseTimes& p, int64_t steps) {
-  auto per_step_us = [steps](double s) { return steps > 0 ? 1e6 * s / static_cast<double>(steps) : 0.0; };
   nlohmann::json j;
-  const std::pair<const char*, double> rows[] = {
-      {"act", p.act}, {"env", p.env}, {"model_train", p.model_train}, {"gae", p.gae}, {"model_use", p.model_use},
-      {"update", p.update}, {"update_forward", p.update_forward}, {"update_backward", p.update_backward},
-      {"update_optim", p.update_optim}, {"log_checkpoint", p.log}};
-  for (const auto& [name, s] : rows) j[name] = {{"s", s}, {"us_per_env_step", per_step_us(s)}};
+  for (const PhaseRow& r : kPhaseRows) j[r.key] = {{"s", p.*r.seconds}, {"us_per_env_step", us_per_step(p.*r.seconds, steps)}};
   j["total_s"] = p.total();
   return j;
 }
@@ -109,22 +123,12 @@ BenchTrainResult bench_train(const BenchTrainOptions& opt) {
       res.ppo_decisions_per_s / res.env_decisions_per_s, res.ppo_decisions_per_s / res.target_ppo_decisions_per_s,
       "WM-PPO end to end", res.wm_decisions_per_s, res.wm_decisions_per_s / res.env_decisions_per_s,
       res.wm_s_per_step / res.ppo_s_per_step);
-  auto us = [](double s, int64_t steps) { return steps > 0 ? 1e6 * s / static_cast<double>(steps) : 0.0; };
   res.table += fmt::format("per-phase wall-clock, microseconds per environment slot:\n{:<34} {:>10} {:>10}\n", "", "PPO", "WM-PPO");
-  const std::tuple<const char*, double, double> rows[] = {
-      {"acting (forward + sampling)", res.ppo_phases.act, res.wm_phases.act},
-      {"env step + bookkeeping", res.ppo_phases.env, res.wm_phases.env},
-      {"world-model training", res.ppo_phases.model_train, res.wm_phases.model_train},
-      {"GAE", res.ppo_phases.gae, res.wm_phases.gae},
-      {"model use (posterior, MVE, imagine)", res.ppo_phases.model_use, res.wm_phases.model_use},
-      {"update (epochs x minibatches)", res.ppo_phases.update, res.wm_phases.update},
-      {"  loss forward", res.ppo_phases.update_forward, res.wm_phases.update_forward},
-      {"  backward", res.ppo_phases.update_backward, res.wm_phases.update_backward},
-      {"  clip + Adam", res.ppo_phases.update_optim, res.wm_phases.update_optim},
-      {"log + checkpoint", res.ppo_phases.log, res.wm_phases.log},
-      {"total", res.ppo_phases.total(), res.wm_phases.total()}};
-  for (const auto& [name, p, w] : rows)
-    res.table += fmt::format("{:<34} {:>10.1f} {:>10.1f}\n", name, us(p, res.ppo_steps), us(w, res.wm_steps));
+  auto row = [&](const char* label, double ppo_s, double wm_s) {
+    res.table += fmt::format("{:<34} {:>10.1f} {:>10.1f}\n", label, us_per_step(ppo_s, res.ppo_steps), us_per_step(wm_s, res.wm_steps));
+  };
+  for (const PhaseRow& r : kPhaseRows) row(r.label, res.ppo_phases.*r.seconds, res.wm_phases.*r.seconds);
+  row("total", res.ppo_phases.total(), res.wm_phases.total());
   return res;
 }
 

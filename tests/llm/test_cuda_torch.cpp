@@ -52,8 +52,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// |got - want| / max(1, |want|): the measure of tests/llm/test_transformer_torch.cpp.
-double rel_err(double got, double want) { return mecllm::testing::golden_rel_err(got, want); }
+using mecllm::testing::golden_rel_err;  // |got - want| / max(1, |want|), as the CPU golden test
 
 // Full FP32 cuBLAS matmuls (no TF32): LibTorch's default, set explicitly so that the 1e-4
 // comparisons below hold whatever a future default is. TF32 keeps a 10-bit mantissa (relative
@@ -112,7 +111,7 @@ TEST(CudaTorch, stories260k_logits_on_cuda_match_golden_and_cpu) {
     const float* row = got.data() + pos * V;
     EXPECT_EQ(std::max_element(row, row + V) - row, golden[pos]["argmax"].get<int64_t>()) << "pos " << pos;
     max_vs_golden = std::max(max_vs_golden, mecllm::testing::golden_row_error(row, V, golden[pos]));
-    for (size_t v = 0; v < V; ++v) max_vs_cpu = std::max(max_vs_cpu, rel_err(row[v], want_cpu[pos * V + v]));
+    for (size_t v = 0; v < V; ++v) max_vs_cpu = std::max(max_vs_cpu, golden_rel_err(row[v], want_cpu[pos * V + v]));
   }
   std::printf("CUDA-CHECK [%s] forward stories260K 48 positions: max rel err vs golden %.3g, vs CPU (all %zu logits) %.3g, "
               "forward %.3f ms, TF32 cuBLAS %s\n",
@@ -138,7 +137,7 @@ TEST(CudaTorch, stories260k_logits_on_cuda_match_golden_and_cpu) {
   const auto [nll_gpu, n_gpu] = gpu.nll(ids);
   const auto [nll_cpu, n_cpu] = cpu.nll(ids);
   EXPECT_EQ(n_gpu, n_cpu);
-  EXPECT_LE(rel_err(nll_gpu, nll_cpu), 1e-4) << nll_gpu << " vs " << nll_cpu;
+  EXPECT_LE(golden_rel_err(nll_gpu, nll_cpu), 1e-4) << nll_gpu << " vs " << nll_cpu;
 }
 
 TEST(CudaTorch, tiny_train_lm_on_cuda_lowers_loss_like_the_cpu_run) {
@@ -166,7 +165,7 @@ TEST(CudaTorch, tiny_train_lm_on_cuda_lowers_loss_like_the_cpu_run) {
   EXPECT_GT(g.front(), 5.0);  // about ln(320) at random init
   EXPECT_LT(g.back(), g.front() - 1.5);
   // Same seeded initialisation (built on the CPU, then moved) and the same first batch.
-  EXPECT_LE(rel_err(g.front(), c.front()), 1e-4) << g.front() << " vs " << c.front();
+  EXPECT_LE(golden_rel_err(g.front(), c.front()), 1e-4) << g.front() << " vs " << c.front();
   // Float rounding differs by device, so later steps agree only roughly.
   EXPECT_LE(std::abs(g.back() - c.back()), 0.1 * c.back());
   EXPECT_EQ(summary["eval"]["qa"]["heldout"]["n"].get<int>(), 3);
@@ -194,8 +193,8 @@ TEST(CudaTorch, train_lm_resumed_on_cuda_follows_the_uninterrupted_run) {
   double max_diff = 0;
   // CUDA's atomic-add reductions (embedding backward) make runs bit-inexact: compare to 1e-3.
   for (size_t i = 0; i < a.size(); ++i) {
-    max_diff = std::max(max_diff, rel_err(b[i], a[i]));
-    EXPECT_LE(rel_err(b[i], a[i]), 1e-3) << "step " << i + 1 << ": " << b[i] << " vs " << a[i];
+    max_diff = std::max(max_diff, golden_rel_err(b[i], a[i]));
+    EXPECT_LE(golden_rel_err(b[i], a[i]), 1e-3) << "step " << i + 1 << ": " << b[i] << " vs " << a[i];
   }
   std::printf("CUDA-CHECK [%s] train-lm resume at step 6 of 12: max rel loss diff vs uninterrupted %.3g\n", dev.c_str(),
               max_diff);

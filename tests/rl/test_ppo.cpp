@@ -7,6 +7,7 @@
 #include "common/log.h"
 #include "common/rundir.h"
 #include "rl/agent.h"
+#include "rl/bench_train.h"
 #include "rl/exported_policy.h"
 #include "rl/ppo.h"
 #include "toy_envs.h"
@@ -218,4 +219,35 @@ TEST(Ppo, rejects_corrupt_or_mismatched_checkpoint) {
   }
 }
 
+}  // namespace mecllm::rl
+
+namespace mecllm::rl {
+namespace {
+
+// `mecllm bench train` reports every phase of both trainers, in the JSON and in the table, and
+// the phases add up to each trainer's total.
+TEST(BenchTrain, reports_every_phase_in_json_and_table) {
+  set_log_sink(nullptr);
+  BenchTrainOptions opt;
+  opt.steps = 512;
+  opt.threads = 1;
+  const BenchTrainResult r = bench_train(opt);
+  const nlohmann::json j = r.to_json();
+  EXPECT_GT(r.ppo_decisions_per_s, 0.0);
+  EXPECT_GT(r.wm_decisions_per_s, 0.0);
+  for (const char* trainer : {"ppo_phases", "wm_ppo_phases"}) {
+    const auto& p = j.at(trainer);
+    double sum = 0;
+    for (const char* key : {"act", "env", "model_train", "gae", "model_use", "update", "log_checkpoint"})
+      sum += p.at(key).at("s").get<double>();
+    for (const char* key : {"update_forward", "update_backward", "update_optim"}) EXPECT_TRUE(p.contains(key)) << key;
+    EXPECT_NEAR(sum, p.at("total_s").get<double>(), 1e-9) << trainer;
+  }
+  // PPO has no world model: its model phase is only the timer around nothing
+  EXPECT_LT(j["ppo_phases"]["model_train"]["s"].get<double>(), 0.01 * j["wm_ppo_phases"]["model_train"]["s"].get<double>());
+  for (const char* label : {"acting (forward + sampling)", "world-model training", "  clip + Adam", "total"})
+    EXPECT_NE(r.table.find(label), std::string::npos) << label << "\n" << r.table;
+}
+
+}  // namespace
 }  // namespace mecllm::rl
