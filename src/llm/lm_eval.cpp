@@ -31,8 +31,8 @@ nlohmann::json evaluate_factworld(const std::string& model_path, const std::stri
     const QaReport r =
         evaluate_qa(items, answer, train && opt.max_train_questions > 0 ? opt.max_train_questions : opt.max_questions);
     out["qa"][split] = r.to_json();
-    for (const QaVerdict& v : r.verdicts)
-      if (answers) answers << v.to_json().dump() << "\n";
+    if (answers)
+      for (const QaVerdict& v : r.verdicts) answers << v.to_json().dump() << "\n";
     log_info("eval {}: n={} accuracy={:.3f} abstained={:.3f} hallucinated={:.3f}", split, r.all.n, r.all.accuracy(),
              r.all.abstention_rate(), r.all.hallucination_rate());
   }

@@ -1,5 +1,6 @@
 #include "llm/qa_eval.h"
 
+#include <algorithm>
 #include <cctype>
 
 namespace mecllm::llm {
@@ -41,13 +42,14 @@ nlohmann::json QaReport::to_json() const {
   nlohmann::json j = all.to_json();
   for (const auto& [d, c] : by_difficulty) j["by_difficulty"][d] = c.to_json();
   j["samples"] = nlohmann::json::array();
-  for (const auto& [q, a] : samples) j["samples"].push_back({{"question", q}, {"answer", a}});
+  for (size_t i = 0; i < std::min<size_t>(verdicts.size(), 8); ++i)
+    j["samples"].push_back({{"question", verdicts[i].item.question}, {"answer", verdicts[i].answer}});
   return j;
 }
 
 nlohmann::json QaVerdict::to_json() const {
-  return {{"split", item->split},           {"difficulty", item->difficulty}, {"attribute", item->attribute},
-          {"entity", item->entity},         {"question", item->question},     {"reference", item->answer},
+  return {{"split", item.split},           {"difficulty", item.difficulty}, {"attribute", item.attribute},
+          {"entity", item.entity},         {"question", item.question},     {"reference", item.answer},
           {"answer", answer},               {"correct", correct},             {"abstained", abstained},
           {"hallucinated", hallucinated}};
 }
@@ -68,8 +70,7 @@ QaReport evaluate_qa(const std::vector<QaItem>& items, const AnswerFn& answer, i
       c->abstained += abstained;
       c->hallucinated += hallucinated;
     }
-    if (report.samples.size() < 8) report.samples.emplace_back(item.question, got);
-    report.verdicts.push_back({&item, got, correct, abstained, hallucinated});
+    report.verdicts.push_back({item, got, correct, abstained, hallucinated});
   }
   return report;
 }

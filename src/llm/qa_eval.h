@@ -36,8 +36,8 @@ struct QaCounts {
 
 // One asked question and how it was scored, for `--answers` files.
 struct QaVerdict {
-  const QaItem* item = nullptr;  // into the items passed to evaluate_qa
-  std::string answer;             // generated
+  QaItem item;
+  std::string answer;  // generated
   bool correct = false, abstained = false, hallucinated = false;
   nlohmann::json to_json() const;
 };
@@ -45,9 +45,8 @@ struct QaVerdict {
 struct QaReport {
   QaCounts all;
   std::map<std::string, QaCounts> by_difficulty;  // "easy", "medium", "hard"
-  std::vector<std::pair<std::string, std::string>> samples;  // (question, generated answer), first few
   std::vector<QaVerdict> verdicts;  // every asked question, in order
-  nlohmann::json to_json() const;
+  nlohmann::json to_json() const;   // the counts and the first few (question, answer) as "samples"
 };
 
 using AnswerFn = std::function<std::string(const std::string& prompt)>;

@@ -45,6 +45,10 @@ TEST(QaEval, counts_correct_abstained_and_hallucinated_per_difficulty) {
   EXPECT_EQ(v4["attribute"], "mentor.city");
   EXPECT_TRUE(v4["hallucinated"].get<bool>());
   EXPECT_FALSE(v4["correct"].get<bool>());
+  const auto j = r.to_json();  // the first answers also appear as "samples"
+  ASSERT_EQ(j["samples"].size(), 5u);
+  EXPECT_EQ(j["samples"][1]["question"], "Q2?");
+  EXPECT_EQ(j["samples"][1]["answer"], "1901");
   auto first2 = evaluate_qa(items, [](const std::string&) { return std::string("baker"); }, 2);
   EXPECT_EQ(first2.all.n, 2);
 }
