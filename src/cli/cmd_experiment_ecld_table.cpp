@@ -16,6 +16,7 @@
 #include <iostream>
 
 #include "cli/experiment_registry.h"
+#include "common/clock.h"
 #include "common/config.h"
 #include "common/errors.h"
 #include "common/log.h"
@@ -142,7 +143,7 @@ void run(TableOptions o, const fs::path& out) {
   for (const auto& c : cards) card_dirs.push_back(c.second);
   eval::write_profiles(eval::build_profiles(card_dirs, popt), (out / "profiles.json").string());
 
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double secs = mecllm::seconds_since(t0);
   dir.write_json("summary.json", {{"ecld_dir", o.ecld_dir},
                                   {"data", data},
                                   {"table", eval::variant_table_json(rows, topt)},

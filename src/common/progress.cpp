@@ -5,6 +5,8 @@
 
 #include <cstdio>
 
+#include "common/clock.h"
+
 namespace mecllm {
 
 namespace {
@@ -21,7 +23,7 @@ Progress::Progress(std::string label, int64_t total, std::string unit)
       tty_(isatty(STDERR_FILENO) == 1), start_(std::chrono::steady_clock::now()), last_draw_(start_) {}
 
 double Progress::elapsed_seconds() const {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  return mecllm::seconds_since(start_);
 }
 
 void Progress::update(int64_t done, const std::string& status) {

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <fstream>
 
+#include "common/clock.h"
 #include "common/errors.h"
 #include "common/log.h"
 #include "common/plot.h"
@@ -261,7 +262,7 @@ nlohmann::json run_distill(const std::string& teacher_path, const std::string& s
     if (cfg.grad_clip > 0) torch::nn::utils::clip_grad_norm_(trainable, cfg.grad_clip);
     opt.step();
     tokens_since += static_cast<int64_t>(cfg.batch_size) * T;
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double secs = mecllm::seconds_since(t0);
     const double tok_s = secs > 0 ? tokens_since / secs : 0.0;
     bar.update(step, fmt::format("loss {:.4f} kl {:.4f} {:.0f} tok/s", loss.item<double>(), kl.item<double>(), tok_s));
     if (step % cfg.log_every == 0 || step == cfg.steps) {

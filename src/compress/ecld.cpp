@@ -3,6 +3,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "common/clock.h"
 #include "common/errors.h"
 #include "common/log.h"
 #include "common/rundir.h"
@@ -32,7 +33,7 @@ double host_decode_tok_s(const std::string& path, int n_tokens = 64) {
     auto logits = tr.forward(tok, p);
     tok = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
   }
-  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  double s = mecllm::seconds_since(t0);
   return n_tokens / std::max(s, 1e-9);
 }
 

@@ -8,6 +8,7 @@
 #include <optional>
 #include <thread>
 
+#include "common/clock.h"
 #include "common/errors.h"
 
 namespace mecllm::eval {
@@ -127,7 +128,7 @@ double measure_idle_power_w(const RaplReader& rapl, double seconds) {
   auto a = rapl.read();
   std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
   auto b = rapl.read();
-  double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  double dt = mecllm::seconds_since(t0);
   return rapl.joules_between(a, b) / dt;
 }
 
@@ -138,7 +139,7 @@ EnergyFigure measure_energy(const RaplReader& rapl, double idle_power_w, double 
   if (rapl.available()) before = rapl.read();
   auto t0 = std::chrono::steady_clock::now();
   work();
-  f.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  f.seconds = mecllm::seconds_since(t0);
   if (rapl.available()) {
     double gross = rapl.joules_between(before, rapl.read());
     f.provenance = Provenance::measured;

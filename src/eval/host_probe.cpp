@@ -17,12 +17,13 @@
 #define MECLLM_PROBE_X86 1
 #endif
 
+#include "common/clock.h"
 #include "common/errors.h"
 
 namespace mecllm::eval {
 
 namespace {
-using Clock = std::chrono::steady_clock;
+using Clock = mecllm::SteadyClock;
 
 int resolve_threads(int threads) {
   if (threads > 0) return threads;
@@ -38,7 +39,7 @@ double run_parallel(int threads, Fn fn) {
   for (int t = 1; t < threads; ++t) pool.emplace_back(fn, t);
   fn(0);
   for (auto& th : pool) th.join();
-  return std::chrono::duration<double>(Clock::now() - t0).count();
+  return mecllm::seconds_since(t0);
 }
 
 uint64_t sum_words(const uint64_t* p, size_t n) {
@@ -132,7 +133,7 @@ double measure_peak_gflops(int threads, double seconds) {
     auto t0 = Clock::now();
     volatile float sink = fma_loop(iters);
     (void)sink;
-    dt = std::chrono::duration<double>(Clock::now() - t0).count();
+    dt = mecllm::seconds_since(t0);
     if (dt > seconds / 4 || iters > (int64_t(1) << 40)) break;
     iters *= 2;
   }

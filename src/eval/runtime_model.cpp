@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "common/clock.h"
 #include "common/errors.h"
 #include "common/rng.h"
 #include "runtime/generate.h"
@@ -98,7 +99,7 @@ std::string RuntimeModel::arch_summary() const {
 double RuntimeModel::kv_elem_bytes() const { return model_->kv_type() == runtime::QuantType::F16 ? 2.0 : 4.0; }
 
 HostSpeed RuntimeModel::measure_speed(int prompt_tokens, int output_tokens, int reps, uint64_t seed) {
-  using Clock = std::chrono::steady_clock;
+  using Clock = mecllm::SteadyClock;
   const int ctx = context_length();
   HostSpeed best;
   best.prompt_tokens = std::clamp(prompt_tokens, 1, std::max(1, ctx / 2));
@@ -117,8 +118,8 @@ HostSpeed RuntimeModel::measure_speed(int prompt_tokens, int output_tokens, int 
       logits = model_->forward(next, pos);
     }
     auto t2 = Clock::now();
-    double pre = std::chrono::duration<double>(t1 - t0).count();
-    double dec = std::chrono::duration<double>(t2 - t1).count();
+    double pre = mecllm::seconds_between(t0, t1);
+    double dec = mecllm::seconds_between(t1, t2);
     if (r == 0 || pre + dec < best.prefill_s + best.decode_s) {
       best.prefill_s = pre;
       best.decode_s = dec;

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <thread>
 
+#include "common/clock.h"
 #include "common/errors.h"
 #include "common/log.h"
 #include "common/plot.h"
@@ -199,7 +200,7 @@ nlohmann::json train_lm(const TrainLmConfig& cfg, const fs::path& out_dir, bool 
     window_tokens += B * T;
     if (step % cfg.log_every == 0 || step == cfg.steps) {
       const double secs =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start).count();
+          mecllm::seconds_since(window_start);
       const double tok_s = secs > 0 ? window_tokens / secs : 0.0;
       run.log_metrics(step, {{"losses/train", window.sum / static_cast<double>(window.count)},
                                      {"losses/last", loss_v},

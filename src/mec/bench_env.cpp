@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "common/clock.h"
 #include "common/errors.h"
 #include "mec/vec_env.h"
 
@@ -39,7 +40,7 @@ EnvBenchResult bench_env(const Scenario& scenario, const std::vector<int>& users
     while (elapsed < seconds_per_case) {
       for (int t = 0; t < 64; ++t) env.step(actions);
       c.steps += 64;
-      elapsed = std::chrono::duration<double>(clock::now() - start).count();
+      elapsed = mecllm::seconds_since(start);
     }
     c.seconds = elapsed;
     c.cpu_seconds = thread_cpu_seconds() - cpu_start;

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/errors.h"
 #include "common/log.h"
 #include "common/rundir.h"
@@ -106,7 +107,7 @@ BenchTrainResult bench_train(const BenchTrainOptions& opt) {
     while (el < 1.0) {
       for (int i = 0; i < 256; ++i) env.step(actions);
       steps += 256;
-      el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      el = mecllm::seconds_since(t0);
     }
     res.env_decisions_per_s = steps * double(num_envs) * opt.users / el;
   }

@@ -4,6 +4,7 @@
 // RlConfig (rl_config.h); docs/rl.md lists them.
 #include "rl/ppo.h"
 
+
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include <memory>
 #include <sstream>
 
+#include "common/clock.h"
 #include "common/errors.h"
 #include "common/log.h"
 #include "common/progress.h"
@@ -35,8 +37,7 @@ namespace {
 // 2: the optimisers' state is FlatAdam's (m, v, step) instead of torch::optim::Adam's.
 constexpr int64_t kCheckpointVersion = 2;
 
-using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+using Clock = mecllm::SteadyClock;
 
 constexpr double kLog2Pi = 1.8378770664093453;
 
@@ -511,7 +512,7 @@ TrainResult train_ppo(const RlConfig& cfg_in, TrainEnv& env, const TrainOptions&
     // ------------------------------------------------------------------- TRY NOT TO MODIFY: logging
     t_phase = Clock::now();
     st.iteration = iteration;
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+    const double elapsed = mecllm::seconds_since(t_start);
     st.wall_s = wall_before + elapsed;
     const double sps = (st.global_step - step_at_start) / std::max(1e-9, elapsed);
     double explained_var;
@@ -585,7 +586,7 @@ TrainResult train_ppo(const RlConfig& cfg_in, TrainEnv& env, const TrainOptions&
   result.iterations = st.iteration;
   result.finished = st.iteration >= args.num_iterations;
   result.wall_s = st.wall_s;
-  const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+  const double el = mecllm::seconds_since(t_start);
   result.steps_per_s = (st.global_step - step_at_start) / std::max(1e-9, el);
   result.decisions_per_s = result.steps_per_s * N;
   result.curve = st.curve;

@@ -8,16 +8,18 @@
 // and the surrogate use unmasked means over the gathered samples (the mask was all ones).
 #include "rl/ppo_update.h"
 
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <tuple>
 
+#include "common/clock.h"
+
 namespace mecllm::rl {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+using Clock = mecllm::SteadyClock;
 constexpr double kLog2Pi = 1.8378770664093453;
 
 // Waits for the worker's task when the minibatch is left by an exception (its task refers to

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "common/clock.h"
 #include "common/errors.h"
 #include "common/log.h"
 #include "common/rng.h"
@@ -19,8 +20,7 @@ namespace mecllm::runtime {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+using Clock = mecllm::SteadyClock;
 
 BenchSample summarize(int threads, const std::string& test, int n, std::vector<double> tps) {
   BenchSample s;

@@ -4,15 +4,13 @@
 #include <chrono>
 #include <filesystem>
 
+#include "common/clock.h"
 #include "common/errors.h"
 #include "runtime/gguf.h"
 
 namespace mecllm::runtime {
 
 namespace {
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 }  // namespace
 
 // ---- stop strings -------------------------------------------------------------------------

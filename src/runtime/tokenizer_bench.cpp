@@ -1,10 +1,12 @@
 // Tokenizer throughput against a naive reference (see tokenizer_bench.h).
 #include "runtime/tokenizer_bench.h"
 
+
 #include <chrono>
 #include <functional>
 #include <map>
 
+#include "common/clock.h"
 #include "common/errors.h"
 #include "common/rng.h"
 #include "runtime/tokenizer.h"
@@ -14,7 +16,7 @@ namespace mecllm::runtime {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using Clock = mecllm::SteadyClock;
 
 // Runs fn repeatedly for at least `seconds`; returns bytes per second (MB/s) over `bytes` per call.
 double measure(double seconds, size_t bytes, const std::function<void()>& fn) {
@@ -25,7 +27,7 @@ double measure(double seconds, size_t bytes, const std::function<void()>& fn) {
   do {
     fn();
     ++calls;
-    elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+    elapsed = mecllm::seconds_since(start);
   } while (elapsed < seconds);
   return static_cast<double>(bytes) * static_cast<double>(calls) / elapsed / 1e6;
 }

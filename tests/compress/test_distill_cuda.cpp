@@ -13,6 +13,7 @@
 #include <string>
 #include <filesystem>
 
+#include "common/clock.h"
 #include "compress/distill.h"
 #include "compress/prune.h"
 #include "common/rundir.h"
@@ -50,14 +51,14 @@ TEST(DistillCuda, lowers_heldout_kl_on_cuda_like_the_cpu_run) {
   gpu_cfg.device = dev;
   auto t0 = std::chrono::steady_clock::now();
   auto gpu = run_distill(files.model, student, files.text, gpu_cfg, files.dir / "gpu", false);
-  const double gpu_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double gpu_s = mecllm::seconds_since(t0);
   const double gb = gpu["heldout_kl_before"].get<double>(), ga = gpu["heldout_kl_after"].get<double>();
   std::printf("CUDA-CHECK [%s] distill 30 steps: held-out KL %.4f -> %.4f (%.2f s)\n", dev.c_str(), gb, ga, gpu_s);
   std::fflush(stdout);  // the figures survive a later crash of the process
   // The same run on the CPU, for reference.
   t0 = std::chrono::steady_clock::now();
   auto cpu = run_distill(files.model, student, files.text, d, files.dir / "cpu", false);
-  const double cpu_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double cpu_s = mecllm::seconds_since(t0);
   const double cb = cpu["heldout_kl_before"].get<double>(), ca = cpu["heldout_kl_after"].get<double>();
   std::printf("CUDA-CHECK [cpu] distill 30 steps: held-out KL %.4f -> %.4f (%.2f s)\n", cb, ca, cpu_s);
   std::fflush(stdout);

@@ -20,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/rundir.h"
 #include "llm/factworld.h"
@@ -47,10 +48,6 @@ std::string check_device() {
   const std::string dev = check_device();                                                         \
   if (dev.rfind("cuda", 0) == 0 && !torch::cuda::is_available())                                  \
   GTEST_SKIP() << "no CUDA device visible to LibTorch (CPU-only build or machine): CUDA check skipped"
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 using mecllm::testing::golden_rel_err;  // |got - want| / max(1, |want|), as the CPU golden test
 
