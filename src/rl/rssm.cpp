@@ -1,5 +1,6 @@
 #include "rl/rssm.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "common/errors.h"
@@ -63,16 +64,41 @@ torch::Tensor RssmImpl::draw_noise(int64_t batch, Rng& rng) {
   return a_.discrete ? uniform_like({batch, a_.groups, 1}, rng) : normal_like({batch, a_.gauss_dim}, rng);
 }
 
+// Inverse-CDF sampling with Rng uniforms: the class of group g is the number of classes whose
+// cumulative probability is below u_g (clamped to the last class). Done on the raw floats: as
+// tensor ops (cumsum, compare, sum, clamp, zeros, scatter) it was six dispatches per step, a
+// visible share of the dispatch-bound sequence loop. Cumulative sums in double, rounded to float
+// before the comparison, as torch::cumsum computes them.
+torch::Tensor RssmImpl::one_hot_sample(const torch::Tensor& p, const torch::Tensor& u) {
+  const auto pc = p.detach().contiguous();
+  const auto uc = u.contiguous();
+  MECLLM_CHECK(pc.device().is_cpu() && pc.scalar_type() == torch::kFloat32, "one_hot_sample: CPU float probabilities");
+  const int64_t rows = pc.numel() / a_.classes;
+  MECLLM_CHECK(uc.numel() == rows, "one_hot_sample: {} uniforms for {} groups", uc.numel(), rows);
+  auto onehot = torch::zeros(pc.sizes(), torch::kFloat32);
+  const float *pp = pc.data_ptr<float>(), *up = uc.data_ptr<float>();
+  float* out = onehot.data_ptr<float>();
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* row = pp + r * a_.classes;
+    double cum = 0;
+    int below = 0;
+    for (int c = 0; c < a_.classes; ++c) {
+      cum += row[c];
+      below += static_cast<float>(cum) < up[r];
+    }
+    out[r * a_.classes + std::min(below, a_.classes - 1)] = 1.0f;
+  }
+  return onehot;
+}
+
 RssmState RssmImpl::dist_state(const torch::Tensor& deter, const torch::Tensor& raw, const torch::Tensor& noise) {
   const int64_t B = deter.size(0);
   if (a_.discrete) {
     auto logits = raw.view({B, a_.groups, a_.classes});
     auto p = probs(logits);
-    // Inverse-CDF sampling with Rng uniforms: index = #classes whose cumulative prob < u.
-    const auto& u = noise;
-    auto idx = (torch::cumsum(p.detach(), -1) < u).sum(-1, /*keepdim=*/true).clamp_max(a_.classes - 1);
-    auto onehot = torch::zeros_like(p).scatter_(-1, idx, 1.0);
-    auto sample = onehot + p - p.detach();  // straight-through gradient
+    auto onehot = one_hot_sample(p, noise);
+    // Straight-through gradient; without autograd the sample is the one-hot itself.
+    auto sample = torch::GradMode::is_enabled() ? onehot + p - p.detach() : onehot;
     return {deter, sample.view({B, a_.groups * a_.classes}), logits};
   }
   auto mean = raw.slice(-1, 0, a_.gauss_dim);
@@ -113,34 +139,60 @@ std::pair<RssmState, RssmState> RssmImpl::observe(const torch::Tensor& obs, cons
   return observe_impl(obs, prev_action, is_first, [&](int64_t t, int k) { return noise[static_cast<size_t>(2 * t + k)]; });
 }
 
+// The sequence loop runs img_step and obs_step with what does not depend on the carried state
+// taken out of it: the encoder over all T observations, the action's part of dynin0 and the
+// embedding's part of post0 (their weights split by input columns) as one matrix product each,
+// instead of T small ones and T concatenations. Per step this leaves the state's part of both
+// products, the GRU, the two heads and the sampling. Same function as img_step + obs_step; the
+// sums are grouped differently, so results agree to float rounding.
 template <class NextNoise>
 std::pair<RssmState, RssmState> RssmImpl::observe_impl(const torch::Tensor& obs, const torch::Tensor& prev_action,
                                                        const torch::Tensor& is_first, NextNoise&& next_noise) {
   MECLLM_CHECK(obs.dim() == 3 && obs.size(2) == obs_dim_, "observe: obs [{}]", fmt::join(obs.sizes().vec(), ", "));
   MECLLM_CHECK(prev_action.dim() == 3 && prev_action.size(2) == act_dim_, "observe: action [{}]", fmt::join(prev_action.sizes().vec(), ", "));
-  const int64_t T = obs.size(0), B = obs.size(1);
+  MECLLM_CHECK(is_first.dim() == 2 && is_first.size(0) == obs.size(0) && is_first.size(1) == obs.size(1),
+               "observe: is_first [{}]", fmt::join(is_first.sizes().vec(), ", "));
+  const int64_t T = obs.size(0), B = obs.size(1), S = a_.stoch_size();
+  // Episode starts reset the carried state and the previous action to the initial zeros.
+  const auto keep = (1.0 - is_first).unsqueeze(-1);
+  const auto w_dyn = dynin0->weight, w_post = post0->weight;
+  const auto w_dyn_stoch = w_dyn.narrow(1, 0, S).t(), w_post_deter = w_post.narrow(1, 0, a_.deter).t();
+  const auto act_part = torch::nn::functional::linear(prev_action * keep, w_dyn.narrow(1, S, act_dim_), dynin0->bias);
+  const auto embed = torch::silu(enc0->forward(symlog(obs)));
+  const auto embed_part = torch::nn::functional::linear(embed, w_post.narrow(1, a_.deter, a_.hidden), post0->bias);
+  // Steps with no reset skip the masking (a multiply by ones); so does t = 0, whose state is zeros.
+  const auto first_cpu = is_first.detach().to(torch::kCPU, torch::kFloat32).contiguous();
+  const float* first_p = first_cpu.data_ptr<float>();
+  auto any_reset = [&](int64_t t) {
+    return t > 0 && std::any_of(first_p + t * B, first_p + (t + 1) * B, [](float f) { return f != 0.0f; });
+  };
   RssmState s = initial(B);
   std::vector<torch::Tensor> pd, ps, pst, qd, qs, qst;
   for (int64_t t = 0; t < T; ++t) {
-    // Episode starts reset the carried state and the previous action to the initial zeros.
-    auto keep = (1.0 - is_first[t]).unsqueeze(-1);
-    RssmState prev{s.deter * keep, s.stoch * keep, s.stats};
-    auto prior = img_step(prev, prev_action[t] * keep, next_noise(t, 0));
-    auto post = obs_step(prior, obs[t], next_noise(t, 1));
+    torch::Tensor deter = s.deter, stoch = s.stoch;
+    if (any_reset(t)) deter = deter * keep[t], stoch = stoch * keep[t];
+    auto x = torch::silu(torch::addmm(act_part[t], stoch, w_dyn_stoch));
+    auto h = gru->forward(x, deter);
+    auto prior = dist_state(h, prior1->forward(torch::silu(prior0->forward(h))), next_noise(t, 0));
+    auto q = torch::silu(torch::addmm(embed_part[t], h, w_post_deter));
+    auto post = dist_state(h, post1->forward(q), next_noise(t, 1));
     pd.push_back(prior.deter), ps.push_back(prior.stoch), pst.push_back(prior.stats);
     qd.push_back(post.deter), qs.push_back(post.stoch), qst.push_back(post.stats);
-    s = post;
+    s = std::move(post);
   }
   return {RssmState{torch::stack(qd), torch::stack(qs), torch::stack(qst)},
           RssmState{torch::stack(pd), torch::stack(ps), torch::stack(pst)}};
 }
 
 torch::Tensor RssmImpl::feat(const RssmState& s) { return torch::cat({s.deter, s.stoch}, -1); }
-torch::Tensor RssmImpl::decode(const torch::Tensor& f) { return symexp(dec1->forward(torch::silu(dec0->forward(f)))); }
-torch::Tensor RssmImpl::reward(const torch::Tensor& f) { return rew1->forward(torch::silu(rew0->forward(f))).squeeze(-1); }
-torch::Tensor RssmImpl::cost(const torch::Tensor& f) { return cost1->forward(torch::silu(cost0->forward(f))); }
-torch::Tensor RssmImpl::cont(const torch::Tensor& f) {
-  return torch::sigmoid(cont1->forward(torch::silu(cont0->forward(f)))).squeeze(-1);
+RssmImpl::Heads RssmImpl::heads(const torch::Tensor& f) {
+  const int64_t H = a_.hidden;
+  const auto w = torch::cat({dec0->weight, rew0->weight, cost0->weight, cont0->weight});
+  const auto b = torch::cat({dec0->bias, rew0->bias, cost0->bias, cont0->bias});
+  const auto hid = torch::silu(torch::nn::functional::linear(f, w, b));
+  auto part = [&](int i) { return hid.narrow(-1, i * H, H); };
+  return {dec1->forward(part(0)), rew1->forward(part(1)).squeeze(-1), cost1->forward(part(2)),
+          torch::sigmoid(cont1->forward(part(3))).squeeze(-1)};
 }
 
 torch::Tensor RssmImpl::kl(const torch::Tensor& q, const torch::Tensor& p) {
@@ -158,15 +210,14 @@ std::map<std::string, torch::Tensor> RssmImpl::loss(const RssmState& post, const
                                                     const torch::Tensor& cost_t, const torch::Tensor& cont_t,
                                                     const torch::Tensor& mask, double count, const torch::Tensor& denom_in) {
   auto mean = [count](const torch::Tensor& x) { return count > 0 ? x.sum() / count : x.mean(); };
-  auto f = feat(post);
+  const auto h = heads(feat(post));
   std::map<std::string, torch::Tensor> out;
   // Reconstruction in symlog space (DreamerV3): robust to features of very different scales.
-  auto dec = dec1->forward(torch::silu(dec0->forward(f)));
-  out["decoder"] = mean((dec - symlog(obs)).pow(2).sum(-1));
+  out["decoder"] = mean((h.decoded_symlog - symlog(obs)).pow(2).sum(-1));
   const auto denom = denom_in.defined() ? denom_in : mask.sum().clamp_min(1.0);
-  out["reward"] = ((reward(f) - reward_t).pow(2) * mask).sum() / denom;
-  out["cost"] = ((cost(f) - cost_t).pow(2).sum(-1) * mask).sum() / denom;
-  auto c = cont(f).clamp(1e-6, 1 - 1e-6);
+  out["reward"] = ((h.reward - reward_t).pow(2) * mask).sum() / denom;
+  out["cost"] = ((h.cost - cost_t).pow(2).sum(-1) * mask).sum() / denom;
+  auto c = h.cont.clamp(1e-6, 1 - 1e-6);
   out["cont"] = (-(cont_t * torch::log(c) + (1 - cont_t) * torch::log(1 - c)) * mask).sum() / denom;
   // KL balancing with free bits: below free_nats nats a term has no gradient (clamped).
   out["dyn"] = mean(kl(post.stats.detach(), prior.stats).clamp_min(a_.free_nats));

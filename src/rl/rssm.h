@@ -53,10 +53,16 @@ class RssmImpl : public torch::nn::Module {
                                           const torch::Tensor& is_first, const std::vector<torch::Tensor>& noise);
 
   torch::Tensor feat(const RssmState& s);     // (..., deter + stoch_size)
-  torch::Tensor decode(const torch::Tensor& feat);   // (..., obs_dim) in observation space
-  torch::Tensor reward(const torch::Tensor& feat);   // (...) predicted reward
-  torch::Tensor cost(const torch::Tensor& feat);     // (..., num_costs)
-  torch::Tensor cont(const torch::Tensor& feat);     // (...) continuation probability
+  // The four heads on feat: observation decoder, reward, cost vector, continuation. Their first
+  // layers run as one matrix product (one dispatch and one wider product instead of four).
+  struct Heads {
+    torch::Tensor decoded_symlog;  // (..., obs_dim) before symexp
+    torch::Tensor reward;          // (...)
+    torch::Tensor cost;            // (..., num_costs)
+    torch::Tensor cont;            // (...) probability
+    torch::Tensor decoded() const { return symexp(decoded_symlog); }
+  };
+  Heads heads(const torch::Tensor& feat);
 
   // KL[q || p] per element: (...), summed over latent dimensions.
   torch::Tensor kl(const torch::Tensor& post_stats, const torch::Tensor& prior_stats);
@@ -83,6 +89,9 @@ class RssmImpl : public torch::nn::Module {
   torch::Tensor uniform_like(const std::vector<int64_t>& shape, Rng& rng);
   torch::Tensor normal_like(const std::vector<int64_t>& shape, Rng& rng);
   torch::Tensor probs(const torch::Tensor& logits);  // unimix applied, (..., groups, classes)
+  // One-hot (..., groups, classes) of the class each group draws from probabilities p with
+  // uniforms u (..., groups, 1); no gradient.
+  torch::Tensor one_hot_sample(const torch::Tensor& p, const torch::Tensor& u);
 
   RssmArgs a_;
   int obs_dim_, act_dim_, num_costs_;

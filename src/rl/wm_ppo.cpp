@@ -202,10 +202,10 @@ torch::Tensor WorldModel::mve_targets(const RssmState& post, const torch::Tensor
     for (int64_t i = 0; i < H; ++i) {
       auto u = agent->mean(ob) + std * eps[i].narrow(0, r0, m);
       s = rssm_->img_step(s, torch::sigmoid(u), noise[i].narrow(0, r0, m));
-      auto f = rssm_->feat(s);
-      ret = ret + disc * rssm_->reward(f);
-      disc = disc * gamma * rssm_->cont(f);
-      ob = rssm_->decode(f).clamp(-clip, clip);
+      const auto h = rssm_->heads(rssm_->feat(s));
+      ret = ret + disc * h.reward;
+      disc = disc * gamma * h.cont;
+      ob = h.decoded().clamp(-clip, clip);
     }
     return ret + disc * agent->value(ob).select(1, 0);
   };
@@ -238,10 +238,10 @@ ImaginedBatch WorldModel::imagine(const RssmState& post, const torch::Tensor& ob
     lp_l.push_back(agent->log_prob(mu, u));  // behaviour log-prob, recorded now
     val_l.push_back(agent->value(ob));       // (count, 1 + C)
     s = rssm_->img_step(s, torch::sigmoid(u), rng);
-    auto f = rssm_->feat(s);
-    rew_l.push_back(torch::cat({rssm_->reward(f).unsqueeze(1), rssm_->cost(f)}, 1));  // (count, 1 + C)
-    cont_l.push_back(rssm_->cont(f));
-    ob = rssm_->decode(f).clamp(-clip, clip);
+    const auto h = rssm_->heads(rssm_->feat(s));
+    rew_l.push_back(torch::cat({h.reward.unsqueeze(1), h.cost}, 1));  // (count, 1 + C)
+    cont_l.push_back(h.cont);
+    ob = h.decoded().clamp(-clip, clip);
   }
   auto next_v = agent->value(ob);
   // GAE over the imagined steps, every channel at once: (count, 1 + C).

@@ -68,7 +68,7 @@ TEST(Rssm, learns_small_deterministic_dynamics) {
   for (int t = 2; t < T - 1; ++t) {
     RssmState s{post.deter[t], post.stoch[t], post.stats[t]};
     auto next = model->img_step(s, act[t], rng);
-    auto pred = model->decode(model->feat(next));
+    auto pred = model->heads(model->feat(next)).decoded();
     se += (pred - obs[t + 1]).pow(2).mean().item<double>();
     se_persist += (obs[t] - obs[t + 1]).pow(2).mean().item<double>();
     ++n;
@@ -106,6 +106,100 @@ TEST(Rssm, kl_free_bits_hold) {
   auto t2 = gm->loss(s2, s2, torch::zeros({4, 5, 2}), torch::zeros({4, 5}), torch::zeros({4, 5, 3}), torch::ones({4, 5}),
                      torch::ones({4, 5}));
   EXPECT_NEAR(t2["dyn"].item<double>(), 1.0, 1e-6);
+}
+
+}  // namespace mecllm::rl
+
+namespace mecllm::rl {
+namespace {
+
+torch::Tensor param(Rssm& model, const std::string& name) { return model->named_parameters()[name]; }
+
+// The reference of observe(): one img_step and one obs_step per index with the state masked at
+// every reset, as wm-ppo.md writes the recurrence.
+std::pair<RssmState, RssmState> observe_step_by_step(Rssm& model, const torch::Tensor& obs, const torch::Tensor& act,
+                                                     const torch::Tensor& first, const std::vector<torch::Tensor>& noise) {
+  const int64_t T = obs.size(0);
+  RssmState s = model->initial(obs.size(1));
+  std::vector<torch::Tensor> qd, qs, pd, ps;
+  for (int64_t t = 0; t < T; ++t) {
+    auto keep = (1.0 - first[t]).unsqueeze(-1);
+    RssmState prev{s.deter * keep, s.stoch * keep, s.stats};
+    auto prior = model->img_step(prev, act[t] * keep, noise[2 * t]);
+    auto post = model->obs_step(prior, obs[t], noise[2 * t + 1]);
+    pd.push_back(prior.deter), ps.push_back(prior.stoch), qd.push_back(post.deter), qs.push_back(post.stoch);
+    s = post;
+  }
+  return {RssmState{torch::stack(qd), torch::stack(qs), {}}, RssmState{torch::stack(pd), torch::stack(ps), {}}};
+}
+
+}  // namespace
+
+// observe() takes the encoder and the action/embedding parts of two layers out of its loop; it
+// must compute the same states as the per-step recurrence, including mid-sequence resets, and
+// give the same parameter gradients.
+TEST(Rssm, observe_equals_the_step_by_step_recurrence_with_resets) {
+  torch::manual_seed(3);
+  RssmArgs a;
+  a.deter = 16, a.hidden = 24, a.groups = 3, a.classes = 5;
+  Rssm model(4, 2, 3, a);
+  Rng rng(7);
+  const int64_t T = 9, B = 6;
+  auto obs = torch::randn({T, B, 4}) * 3, act = torch::rand({T, B, 2});
+  auto first = torch::zeros({T, B});
+  first[0].fill_(1);
+  first[4][1] = 1, first[4][5] = 1, first[7][0] = 1;  // episodes restarting inside the sequence
+  std::vector<torch::Tensor> noise;
+  for (int64_t i = 0; i < 2 * T; ++i) noise.push_back(model->draw_noise(B, rng));
+
+  auto grads_of = [&](const std::pair<RssmState, RssmState>& r) {
+    model->zero_grad();
+    (r.first.deter.pow(2).sum() + r.second.deter.sum() + (r.first.stoch * r.second.stoch).sum() +
+     r.first.stoch.sum())
+        .backward();
+    std::vector<torch::Tensor> g;
+    for (auto& p : model->parameters()) g.push_back(p.grad().defined() ? p.grad().clone() : torch::zeros_like(p));
+    return g;
+  };
+  const auto fast = model->observe(obs, act, first, noise);
+  const auto ref = observe_step_by_step(model, obs, act, first, noise);
+  EXPECT_TRUE(torch::allclose(fast.first.deter, ref.first.deter, 1e-5, 1e-6));
+  EXPECT_TRUE(torch::allclose(fast.second.deter, ref.second.deter, 1e-5, 1e-6));
+  // Same categorical draws (the straight-through sample is one-hot + p - p, equal up to rounding).
+  EXPECT_TRUE(torch::allclose(fast.first.stoch, ref.first.stoch, 1e-5, 1e-6));
+  EXPECT_TRUE(torch::allclose(fast.second.stoch, ref.second.stoch, 1e-5, 1e-6));
+  const auto g_fast = grads_of(fast), g_ref = grads_of(ref);
+  ASSERT_EQ(g_fast.size(), g_ref.size());
+  for (size_t i = 0; i < g_fast.size(); ++i)
+    EXPECT_TRUE(torch::allclose(g_fast[i], g_ref[i], 1e-4, 1e-5)) << "parameter " << i;
+  // A reset really restarts the state: the row restarted at t = 4 does not depend on its past
+  // (the past reaches later steps only through the sampled latents, hence the large change).
+  auto obs2 = obs.clone();
+  obs2.slice(0, 0, 4).select(1, 1).copy_(torch::randn({4, 4}) * 100);  // row 1 restarts at t = 4
+  obs2.slice(0, 0, 4).select(1, 2).copy_(torch::randn({4, 4}) * 100);  // row 2 does not
+  const auto other = model->observe(obs2, act, first, noise);
+  EXPECT_TRUE(torch::allclose(other.first.deter.slice(0, 4).select(1, 1), fast.first.deter.slice(0, 4).select(1, 1)));
+  EXPECT_FALSE(torch::allclose(other.first.deter.slice(0, 4).select(1, 2), fast.first.deter.slice(0, 4).select(1, 2)));
+}
+
+// heads() runs the four first layers as one product; each output equals its own two-layer MLP.
+TEST(Rssm, heads_equal_their_separate_layers) {
+  torch::manual_seed(4);
+  RssmArgs a;
+  a.deter = 8, a.hidden = 12, a.groups = 2, a.classes = 3;
+  Rssm model(5, 1, 3, a);
+  auto f = torch::randn({7, 8 + 6});
+  auto mlp = [&](const std::string& l0, const std::string& l1) {
+    auto h = torch::silu(torch::nn::functional::linear(f, param(model, l0 + ".weight"), param(model, l0 + ".bias")));
+    return torch::nn::functional::linear(h, param(model, l1 + ".weight"), param(model, l1 + ".bias"));
+  };
+  torch::NoGradGuard ng;
+  const auto h = model->heads(f);
+  EXPECT_TRUE(torch::allclose(h.decoded_symlog, mlp("dec0", "dec1"), 1e-5, 1e-6));
+  EXPECT_TRUE(torch::allclose(h.decoded(), symexp(mlp("dec0", "dec1")), 1e-5, 1e-6));
+  EXPECT_TRUE(torch::allclose(h.reward, mlp("rew0", "rew1").squeeze(-1), 1e-5, 1e-6));
+  EXPECT_TRUE(torch::allclose(h.cost, mlp("cost0", "cost1"), 1e-5, 1e-6));
+  EXPECT_TRUE(torch::allclose(h.cont, torch::sigmoid(mlp("cont0", "cont1")).squeeze(-1), 1e-5, 1e-6));
 }
 
 }  // namespace mecllm::rl
