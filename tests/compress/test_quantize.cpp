@@ -40,42 +40,48 @@ struct Fixture {
     q.eval_sequences = 3;
     q.awq_max_tokens = 64;
     q.awq_grid = 4;
+    q.awq_clip_grid = 3;  // the clipping search still runs; 10 ratios made it most of a minute under ASan
     return q;
   }
 };
 
-TEST(Quantize, exported_gguf_loads_in_the_runtime_and_gives_the_reported_perplexity) {
-  Fixture fx("q_ppl");
-  for (const char* method : {"rtn", "gptq", "awq"}) {
-    std::string out = (fx.dir / (std::string(method) + ".gguf")).string();
-    auto rep = run_quantize(fx.model, fx.calib, fx.calib, fx.cfg(method, "q4_k"), out);
-    auto engine = runtime::Transformer::load(out);
-    EXPECT_EQ(engine.weight_type(), runtime::QuantType::Q4_K) << method;
-    // Recompute the perplexity independently on the same windows.
-    auto tok = model_tokenizer(load_dense_model(out));
-    auto windows = calibration_windows(fx.calib, *tok, 3, 32);
-    double nll = 0;
-    int64_t n = 0;
-    std::vector<double> lp;
-    for (const auto& w : windows) {
-      auto logits = engine.forward(w, 0, true);
-      for (size_t t = 0; t + 1 < w.size(); ++t, ++n) {
-        log_softmax_row(logits.data() + t * tok->vocab_size(), tok->vocab_size(), lp);
-        nll -= lp[w[t + 1]];
-      }
+// One test per method, so the three (slow under the sanitizers) run in parallel under ctest.
+class QuantizeMethod : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(QuantizeMethod, exported_gguf_loads_in_the_runtime_and_gives_the_reported_perplexity) {
+  const std::string method = GetParam();
+  Fixture fx("q_ppl_" + method);
+  std::string out = (fx.dir / (method + ".gguf")).string();
+  auto rep = run_quantize(fx.model, fx.calib, fx.calib, fx.cfg(method, "q4_k"), out);
+  auto engine = runtime::Transformer::load(out);
+  EXPECT_EQ(engine.weight_type(), runtime::QuantType::Q4_K) << method;
+  // Recompute the perplexity independently on the same windows.
+  auto tok = model_tokenizer(load_dense_model(out));
+  auto windows = calibration_windows(fx.calib, *tok, 3, 32);
+  double nll = 0;
+  int64_t n = 0;
+  std::vector<double> lp;
+  for (const auto& w : windows) {
+    auto logits = engine.forward(w, 0, true);
+    for (size_t t = 0; t + 1 < w.size(); ++t, ++n) {
+      log_softmax_row(logits.data() + t * tok->vocab_size(), tok->vocab_size(), lp);
+      nll -= lp[w[t + 1]];
     }
-    EXPECT_NEAR(rep["eval"]["ppl"].get<double>(), std::exp(nll / n), 1e-6 * std::exp(nll / n)) << method;
-    EXPECT_GT(rep["eval"]["top1_agreement"].get<double>(), 0.3) << method;
-    EXPECT_GE(rep["eval"]["kl"].get<double>(), 0.0) << method;
-    // The perplexity ratio is the ratio of the two perplexities, inside its own 95% interval.
-    const double ratio = rep["eval"]["ppl_ratio"].get<double>();
-    EXPECT_NEAR(ratio, rep["eval"]["ppl"].get<double>() / rep["eval"]["ppl_ref"].get<double>(), 1e-9 * ratio) << method;
-    const auto ci = rep["eval"]["ppl_ratio_ci95"];
-    EXPECT_LT(ci[0].get<double>(), ratio) << method;
-    EXPECT_GT(ci[1].get<double>(), ratio) << method;
-    EXPECT_NEAR(rep["bits_per_weight"].get<double>(), 4.5, 0.6) << method;
   }
+  EXPECT_NEAR(rep["eval"]["ppl"].get<double>(), std::exp(nll / n), 1e-6 * std::exp(nll / n)) << method;
+  EXPECT_GT(rep["eval"]["top1_agreement"].get<double>(), 0.3) << method;
+  EXPECT_GE(rep["eval"]["kl"].get<double>(), 0.0) << method;
+  // The perplexity ratio is the ratio of the two perplexities, inside its own 95% interval.
+  const double ratio = rep["eval"]["ppl_ratio"].get<double>();
+  EXPECT_NEAR(ratio, rep["eval"]["ppl"].get<double>() / rep["eval"]["ppl_ref"].get<double>(), 1e-9 * ratio) << method;
+  const auto ci = rep["eval"]["ppl_ratio_ci95"];
+  EXPECT_LT(ci[0].get<double>(), ratio) << method;
+  EXPECT_GT(ci[1].get<double>(), ratio) << method;
+  EXPECT_NEAR(rep["bits_per_weight"].get<double>(), 4.5, 0.6) << method;
 }
+
+INSTANTIATE_TEST_SUITE_P(Quantize, QuantizeMethod, ::testing::Values("rtn", "gptq", "awq"),
+                         [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
 
 TEST(Quantize, mixed_rule_keeps_sensitive_tensors_at_higher_precision) {
   Fixture fx("q_mixed");
