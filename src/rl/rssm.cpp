@@ -107,20 +107,36 @@ RssmState RssmImpl::dist_state(const torch::Tensor& deter, const torch::Tensor& 
   return {deter, sample, torch::cat({mean, std}, -1)};
 }
 
+// dynin0 and post0 read concatenated inputs, [z, a] and [h, embed]; their weights are split by
+// input columns so the part that does not depend on the carried state (the action's, the
+// embedding's) can be computed for a whole sequence at once (observe) and the rest per step.
+torch::Tensor RssmImpl::action_part(const torch::Tensor& action) {
+  return torch::nn::functional::linear(action, dynin0->weight.narrow(1, a_.stoch_size(), act_dim_), dynin0->bias);
+}
+torch::Tensor RssmImpl::embed_part(const torch::Tensor& obs) {
+  const auto embed = torch::silu(enc0->forward(symlog(obs)));
+  return torch::nn::functional::linear(embed, post0->weight.narrow(1, a_.deter, a_.hidden), post0->bias);
+}
+RssmState RssmImpl::prior_from(const torch::Tensor& deter, const torch::Tensor& stoch, const torch::Tensor& act_part,
+                               const torch::Tensor& noise) {
+  const auto x = torch::silu(torch::addmm(act_part, stoch, dynin0->weight.narrow(1, 0, a_.stoch_size()).t()));
+  const auto h = gru->forward(x, deter);
+  return dist_state(h, prior1->forward(torch::silu(prior0->forward(h))), noise);
+}
+RssmState RssmImpl::posterior_from(const torch::Tensor& h, const torch::Tensor& emb_part, const torch::Tensor& noise) {
+  const auto q = torch::silu(torch::addmm(emb_part, h, post0->weight.narrow(1, 0, a_.deter).t()));
+  return dist_state(h, post1->forward(q), noise);
+}
+
 RssmState RssmImpl::img_step(const RssmState& prev, const torch::Tensor& action, const torch::Tensor& noise) {
-  auto x = torch::silu(dynin0->forward(torch::cat({prev.stoch, action}, -1)));
-  auto deter = gru->forward(x, prev.deter);
-  auto raw = prior1->forward(torch::silu(prior0->forward(deter)));
-  return dist_state(deter, raw, noise);
+  return prior_from(prev.deter, prev.stoch, action_part(action), noise);
 }
 RssmState RssmImpl::img_step(const RssmState& prev, const torch::Tensor& action, Rng& rng) {
   return img_step(prev, action, draw_noise(prev.deter.size(0), rng));
 }
 
 RssmState RssmImpl::obs_step(const RssmState& prior, const torch::Tensor& obs, const torch::Tensor& noise) {
-  auto embed = torch::silu(enc0->forward(symlog(obs)));
-  auto raw = post1->forward(torch::silu(post0->forward(torch::cat({prior.deter, embed}, -1))));
-  return dist_state(prior.deter, raw, noise);
+  return posterior_from(prior.deter, embed_part(obs), noise);
 }
 RssmState RssmImpl::obs_step(const RssmState& prior, const torch::Tensor& obs, Rng& rng) {
   return obs_step(prior, obs, draw_noise(prior.deter.size(0), rng));
@@ -139,12 +155,9 @@ std::pair<RssmState, RssmState> RssmImpl::observe(const torch::Tensor& obs, cons
   return observe_impl(obs, prev_action, is_first, [&](int64_t t, int k) { return noise[static_cast<size_t>(2 * t + k)]; });
 }
 
-// The sequence loop runs img_step and obs_step with what does not depend on the carried state
-// taken out of it: the encoder over all T observations, the action's part of dynin0 and the
-// embedding's part of post0 (their weights split by input columns) as one matrix product each,
-// instead of T small ones and T concatenations. Per step this leaves the state's part of both
-// products, the GRU, the two heads and the sampling. Same function as img_step + obs_step; the
-// sums are grouped differently, so results agree to float rounding.
+// img_step and obs_step per index, with their state-free parts (the action's part of dynin0, the
+// encoder and the embedding's part of post0) computed for all T at once: one product each instead
+// of T small ones.
 template <class NextNoise>
 std::pair<RssmState, RssmState> RssmImpl::observe_impl(const torch::Tensor& obs, const torch::Tensor& prev_action,
                                                        const torch::Tensor& is_first, NextNoise&& next_noise) {
@@ -152,14 +165,11 @@ std::pair<RssmState, RssmState> RssmImpl::observe_impl(const torch::Tensor& obs,
   MECLLM_CHECK(prev_action.dim() == 3 && prev_action.size(2) == act_dim_, "observe: action [{}]", fmt::join(prev_action.sizes().vec(), ", "));
   MECLLM_CHECK(is_first.dim() == 2 && is_first.size(0) == obs.size(0) && is_first.size(1) == obs.size(1),
                "observe: is_first [{}]", fmt::join(is_first.sizes().vec(), ", "));
-  const int64_t T = obs.size(0), B = obs.size(1), S = a_.stoch_size();
+  const int64_t T = obs.size(0), B = obs.size(1);
   // Episode starts reset the carried state and the previous action to the initial zeros.
   const auto keep = (1.0 - is_first).unsqueeze(-1);
-  const auto w_dyn = dynin0->weight, w_post = post0->weight;
-  const auto w_dyn_stoch = w_dyn.narrow(1, 0, S).t(), w_post_deter = w_post.narrow(1, 0, a_.deter).t();
-  const auto act_part = torch::nn::functional::linear(prev_action * keep, w_dyn.narrow(1, S, act_dim_), dynin0->bias);
-  const auto embed = torch::silu(enc0->forward(symlog(obs)));
-  const auto embed_part = torch::nn::functional::linear(embed, w_post.narrow(1, a_.deter, a_.hidden), post0->bias);
+  const auto act_parts = action_part(prev_action * keep);
+  const auto emb_parts = embed_part(obs);
   // Steps with no reset skip the masking (a multiply by ones); so does t = 0, whose state is zeros.
   const auto first_cpu = is_first.detach().to(torch::kCPU, torch::kFloat32).contiguous();
   const float* first_p = first_cpu.data_ptr<float>();
@@ -171,11 +181,8 @@ std::pair<RssmState, RssmState> RssmImpl::observe_impl(const torch::Tensor& obs,
   for (int64_t t = 0; t < T; ++t) {
     torch::Tensor deter = s.deter, stoch = s.stoch;
     if (any_reset(t)) deter = deter * keep[t], stoch = stoch * keep[t];
-    auto x = torch::silu(torch::addmm(act_part[t], stoch, w_dyn_stoch));
-    auto h = gru->forward(x, deter);
-    auto prior = dist_state(h, prior1->forward(torch::silu(prior0->forward(h))), next_noise(t, 0));
-    auto q = torch::silu(torch::addmm(embed_part[t], h, w_post_deter));
-    auto post = dist_state(h, post1->forward(q), next_noise(t, 1));
+    auto prior = prior_from(deter, stoch, act_parts[t], next_noise(t, 0));
+    auto post = posterior_from(prior.deter, emb_parts[t], next_noise(t, 1));
     pd.push_back(prior.deter), ps.push_back(prior.stoch), pst.push_back(prior.stats);
     qd.push_back(post.deter), qs.push_back(post.stoch), qst.push_back(post.stats);
     s = std::move(post);
