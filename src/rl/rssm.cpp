@@ -117,26 +117,30 @@ torch::Tensor RssmImpl::embed_part(const torch::Tensor& obs) {
   const auto embed = torch::silu(enc0->forward(symlog(obs)));
   return torch::nn::functional::linear(embed, post0->weight.narrow(1, a_.deter, a_.hidden), post0->bias);
 }
-RssmState RssmImpl::prior_from(const torch::Tensor& deter, const torch::Tensor& stoch, const torch::Tensor& act_part,
-                               const torch::Tensor& noise) {
-  const auto x = torch::silu(torch::addmm(act_part, stoch, dynin0->weight.narrow(1, 0, a_.stoch_size()).t()));
-  const auto h = gru->forward(x, deter);
+// Taken once per sequence, not per step: under autograd every view of a parameter taken in the
+// loop would add its own full-size gradient scatter to the backward pass.
+RssmImpl::StateWeights RssmImpl::state_weights() {
+  return {dynin0->weight.narrow(1, 0, a_.stoch_size()).t(), post0->weight.narrow(1, 0, a_.deter).t()};
+}
+RssmState RssmImpl::prior_from(const StateWeights& w, const torch::Tensor& deter, const torch::Tensor& stoch,
+                               const torch::Tensor& act_part, const torch::Tensor& noise) {
+  const auto h = gru->forward(torch::silu(torch::addmm(act_part, stoch, w.dyn_stoch)), deter);
   return dist_state(h, prior1->forward(torch::silu(prior0->forward(h))), noise);
 }
-RssmState RssmImpl::posterior_from(const torch::Tensor& h, const torch::Tensor& emb_part, const torch::Tensor& noise) {
-  const auto q = torch::silu(torch::addmm(emb_part, h, post0->weight.narrow(1, 0, a_.deter).t()));
-  return dist_state(h, post1->forward(q), noise);
+RssmState RssmImpl::posterior_from(const StateWeights& w, const torch::Tensor& h, const torch::Tensor& emb_part,
+                                   const torch::Tensor& noise) {
+  return dist_state(h, post1->forward(torch::silu(torch::addmm(emb_part, h, w.post_deter))), noise);
 }
 
 RssmState RssmImpl::img_step(const RssmState& prev, const torch::Tensor& action, const torch::Tensor& noise) {
-  return prior_from(prev.deter, prev.stoch, action_part(action), noise);
+  return prior_from(state_weights(), prev.deter, prev.stoch, action_part(action), noise);
 }
 RssmState RssmImpl::img_step(const RssmState& prev, const torch::Tensor& action, Rng& rng) {
   return img_step(prev, action, draw_noise(prev.deter.size(0), rng));
 }
 
 RssmState RssmImpl::obs_step(const RssmState& prior, const torch::Tensor& obs, const torch::Tensor& noise) {
-  return posterior_from(prior.deter, embed_part(obs), noise);
+  return posterior_from(state_weights(), prior.deter, embed_part(obs), noise);
 }
 RssmState RssmImpl::obs_step(const RssmState& prior, const torch::Tensor& obs, Rng& rng) {
   return obs_step(prior, obs, draw_noise(prior.deter.size(0), rng));
@@ -170,6 +174,7 @@ std::pair<RssmState, RssmState> RssmImpl::observe_impl(const torch::Tensor& obs,
   const auto keep = (1.0 - is_first).unsqueeze(-1);
   const auto act_parts = action_part(prev_action * keep);
   const auto emb_parts = embed_part(obs);
+  const auto w = state_weights();
   // Steps with no reset skip the masking (a multiply by ones); so does t = 0, whose state is zeros.
   const auto first_cpu = is_first.detach().to(torch::kCPU, torch::kFloat32).contiguous();
   const float* first_p = first_cpu.data_ptr<float>();
@@ -181,8 +186,8 @@ std::pair<RssmState, RssmState> RssmImpl::observe_impl(const torch::Tensor& obs,
   for (int64_t t = 0; t < T; ++t) {
     torch::Tensor deter = s.deter, stoch = s.stoch;
     if (any_reset(t)) deter = deter * keep[t], stoch = stoch * keep[t];
-    auto prior = prior_from(deter, stoch, act_parts[t], next_noise(t, 0));
-    auto post = posterior_from(prior.deter, emb_parts[t], next_noise(t, 1));
+    auto prior = prior_from(w, deter, stoch, act_parts[t], next_noise(t, 0));
+    auto post = posterior_from(w, prior.deter, emb_parts[t], next_noise(t, 1));
     pd.push_back(prior.deter), ps.push_back(prior.stoch), pst.push_back(prior.stats);
     qd.push_back(post.deter), qs.push_back(post.stoch), qst.push_back(post.stats);
     s = std::move(post);

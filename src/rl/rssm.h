@@ -85,11 +85,17 @@ class RssmImpl : public torch::nn::Module {
   RssmState dist_state(const torch::Tensor& deter, const torch::Tensor& stats, const torch::Tensor& noise);
   torch::Tensor action_part(const torch::Tensor& action);  // (..., hidden): dynin0's action columns + bias
   torch::Tensor embed_part(const torch::Tensor& obs);      // (..., hidden): encoder, post0's embedding columns + bias
+  // The state columns of dynin0 (z) and post0 (h), transposed for addmm.
+  struct StateWeights {
+    torch::Tensor dyn_stoch, post_deter;
+  };
+  StateWeights state_weights();
   // The prior at t from the (masked) previous state and action_part(a_{t-1}); the posterior from
   // the prior's deterministic state h_t and embed_part(o_t).
-  RssmState prior_from(const torch::Tensor& deter, const torch::Tensor& stoch, const torch::Tensor& act_part,
-                       const torch::Tensor& noise);
-  RssmState posterior_from(const torch::Tensor& h, const torch::Tensor& emb_part, const torch::Tensor& noise);
+  RssmState prior_from(const StateWeights& w, const torch::Tensor& deter, const torch::Tensor& stoch,
+                       const torch::Tensor& act_part, const torch::Tensor& noise);
+  RssmState posterior_from(const StateWeights& w, const torch::Tensor& h, const torch::Tensor& emb_part,
+                           const torch::Tensor& noise);
   template <class NextNoise>
   std::pair<RssmState, RssmState> observe_impl(const torch::Tensor& obs, const torch::Tensor& prev_action,
                                                const torch::Tensor& is_first, NextNoise&& next_noise);
