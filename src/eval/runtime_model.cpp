@@ -1,7 +1,6 @@
 #include "eval/runtime_model.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <filesystem>
 

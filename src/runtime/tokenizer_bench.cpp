@@ -2,7 +2,6 @@
 #include "runtime/tokenizer_bench.h"
 
 
-#include <chrono>
 #include <functional>
 #include <map>
 

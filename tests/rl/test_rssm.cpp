@@ -25,6 +25,47 @@ void make_batch(Rng& rng, int T, int B, torch::Tensor& obs, torch::Tensor& act) 
   }
 }
 
+torch::Tensor param(Rssm& model, const std::string& name) { return model->named_parameters()[name]; }
+
+// The reference of observe(), written out from the parameters with plain tensor ops as wm-ppo.md
+// states the recurrence, one step at a time, the state masked at every reset:
+//   h_t = GRU(h_{t-1}, silu(dynin0([z_{t-1}, a_{t-1}]))), prior logits prior1(silu(prior0(h_t))),
+//   posterior logits post1(silu(post0([h_t, silu(enc0(symlog o_t))]))),
+// each group's class drawn by inverse CDF (unimix probabilities, cumsum < u), straight-through.
+std::pair<RssmState, RssmState> observe_step_by_step(Rssm& model, const torch::Tensor& obs, const torch::Tensor& act,
+                                                     const torch::Tensor& first, const std::vector<torch::Tensor>& noise) {
+  namespace F = torch::nn::functional;
+  const auto& a = model->args();
+  auto lin = [&](const std::string& l, const torch::Tensor& x) {
+    return F::linear(x, param(model, l + ".weight"), param(model, l + ".bias"));
+  };
+  auto gru = [&](const torch::Tensor& x, const torch::Tensor& h) {
+    const auto gi = F::linear(x, param(model, "gru.weight_ih"), param(model, "gru.bias_ih")).chunk(3, -1);
+    const auto gh = F::linear(h, param(model, "gru.weight_hh"), param(model, "gru.bias_hh")).chunk(3, -1);
+    const auto r = torch::sigmoid(gi[0] + gh[0]), z = torch::sigmoid(gi[1] + gh[1]);
+    const auto n = torch::tanh(gi[2] + r * gh[2]);
+    return (1 - z) * n + z * h;
+  };
+  auto sample = [&](const torch::Tensor& raw, const torch::Tensor& u) {
+    const auto p = torch::softmax(raw.view({raw.size(0), a.groups, a.classes}), -1) * (1.0 - a.unimix) + a.unimix / a.classes;
+    const auto idx = (torch::cumsum(p.detach(), -1) < u).sum(-1, true).clamp_max(a.classes - 1);
+    const auto onehot = torch::zeros_like(p).scatter_(-1, idx, 1.0);
+    return (onehot + p - p.detach()).flatten(1);
+  };
+  RssmState s = model->initial(obs.size(1));
+  std::vector<torch::Tensor> qd, qs, pd, ps;
+  for (int64_t t = 0; t < obs.size(0); ++t) {
+    const auto keep = (1.0 - first[t]).unsqueeze(-1);
+    const auto h = gru(torch::silu(lin("dynin0", torch::cat({s.stoch * keep, act[t] * keep}, -1))), s.deter * keep);
+    const auto prior_z = sample(lin("prior1", torch::silu(lin("prior0", h))), noise[2 * t]);
+    const auto embed = torch::silu(lin("enc0", symlog(obs[t])));
+    const auto post_z = sample(lin("post1", torch::silu(lin("post0", torch::cat({h, embed}, -1)))), noise[2 * t + 1]);
+    pd.push_back(h), ps.push_back(prior_z), qd.push_back(h), qs.push_back(post_z);
+    s = {h, post_z, {}};
+  }
+  return {RssmState{torch::stack(qd), torch::stack(qs), {}}, RssmState{torch::stack(pd), torch::stack(ps), {}}};
+}
+
 }  // namespace
 
 // One-step open-loop prediction (posterior at t, prior step with a_t, decode) must reach a mean
@@ -107,54 +148,6 @@ TEST(Rssm, kl_free_bits_hold) {
                      torch::ones({4, 5}));
   EXPECT_NEAR(t2["dyn"].item<double>(), 1.0, 1e-6);
 }
-
-}  // namespace mecllm::rl
-
-namespace mecllm::rl {
-namespace {
-
-torch::Tensor param(Rssm& model, const std::string& name) { return model->named_parameters()[name]; }
-
-// The reference of observe(), written out from the parameters with plain tensor ops as wm-ppo.md
-// states the recurrence, one step at a time, the state masked at every reset:
-//   h_t = GRU(h_{t-1}, silu(dynin0([z_{t-1}, a_{t-1}]))), prior logits prior1(silu(prior0(h_t))),
-//   posterior logits post1(silu(post0([h_t, silu(enc0(symlog o_t))]))),
-// each group's class drawn by inverse CDF (unimix probabilities, cumsum < u), straight-through.
-std::pair<RssmState, RssmState> observe_step_by_step(Rssm& model, const torch::Tensor& obs, const torch::Tensor& act,
-                                                     const torch::Tensor& first, const std::vector<torch::Tensor>& noise) {
-  namespace F = torch::nn::functional;
-  const auto& a = model->args();
-  auto lin = [&](const std::string& l, const torch::Tensor& x) {
-    return F::linear(x, param(model, l + ".weight"), param(model, l + ".bias"));
-  };
-  auto gru = [&](const torch::Tensor& x, const torch::Tensor& h) {
-    const auto gi = F::linear(x, param(model, "gru.weight_ih"), param(model, "gru.bias_ih")).chunk(3, -1);
-    const auto gh = F::linear(h, param(model, "gru.weight_hh"), param(model, "gru.bias_hh")).chunk(3, -1);
-    const auto r = torch::sigmoid(gi[0] + gh[0]), z = torch::sigmoid(gi[1] + gh[1]);
-    const auto n = torch::tanh(gi[2] + r * gh[2]);
-    return (1 - z) * n + z * h;
-  };
-  auto sample = [&](const torch::Tensor& raw, const torch::Tensor& u) {
-    const auto p = torch::softmax(raw.view({raw.size(0), a.groups, a.classes}), -1) * (1.0 - a.unimix) + a.unimix / a.classes;
-    const auto idx = (torch::cumsum(p.detach(), -1) < u).sum(-1, true).clamp_max(a.classes - 1);
-    const auto onehot = torch::zeros_like(p).scatter_(-1, idx, 1.0);
-    return (onehot + p - p.detach()).flatten(1);
-  };
-  RssmState s = model->initial(obs.size(1));
-  std::vector<torch::Tensor> qd, qs, pd, ps;
-  for (int64_t t = 0; t < obs.size(0); ++t) {
-    const auto keep = (1.0 - first[t]).unsqueeze(-1);
-    const auto h = gru(torch::silu(lin("dynin0", torch::cat({s.stoch * keep, act[t] * keep}, -1))), s.deter * keep);
-    const auto prior_z = sample(lin("prior1", torch::silu(lin("prior0", h))), noise[2 * t]);
-    const auto embed = torch::silu(lin("enc0", symlog(obs[t])));
-    const auto post_z = sample(lin("post1", torch::silu(lin("post0", torch::cat({h, embed}, -1)))), noise[2 * t + 1]);
-    pd.push_back(h), ps.push_back(prior_z), qd.push_back(h), qs.push_back(post_z);
-    s = {h, post_z, {}};
-  }
-  return {RssmState{torch::stack(qd), torch::stack(qs), {}}, RssmState{torch::stack(pd), torch::stack(ps), {}}};
-}
-
-}  // namespace
 
 // observe() splits two layers' weights by input columns, takes the state-free parts out of its
 // loop and samples on raw floats; it must compute the same states and draws as the recurrence
