@@ -60,6 +60,12 @@ Generator::Generator(Transformer& model, const Tokenizer& tokenizer, GenerateOpt
   }
 }
 
+// A model's vocabulary may be padded past its tokenizer's (rows no text maps to); the sampler
+// only sees the ids the tokenizer can decode, so generation never emits a token it cannot print.
+void Generator::keep_decodable_logits(std::span<const float> logits) {
+  logits_.assign(logits.begin(), logits.begin() + std::min<ptrdiff_t>(tok_.vocab_size(), std::ssize(logits)));
+}
+
 void Generator::reset() {
   pos_ = 0;
   history_.clear();
@@ -84,8 +90,7 @@ GenerateResult Generator::generate_ids(std::span<const int32_t> prompt, const St
   // prompt processing: one batched forward
   auto t0 = std::chrono::steady_clock::now();
   if (!prompt.empty()) {
-    const auto logits = model_.forward(prompt, pos_);
-    logits_.assign(logits.begin(), logits.end());
+    keep_decodable_logits(model_.forward(prompt, pos_));
     pos_ += static_cast<int>(prompt.size());
     history_.insert(history_.end(), prompt.begin(), prompt.end());
   }
@@ -128,8 +133,7 @@ GenerateResult Generator::generate_ids(std::span<const int32_t> prompt, const St
       r.stop_reason = "context";
       break;
     }
-    const auto logits = model_.forward(next, pos_++);
-    logits_.assign(logits.begin(), logits.end());
+    keep_decodable_logits(model_.forward(next, pos_++));
   }
   if (r.stop_reason != "stop") {
     const std::string rest = stops.flush();

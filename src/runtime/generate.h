@@ -80,7 +80,9 @@ class Generator {
   Sampler sampler_;
   int pos_ = 0;                   // next position to fill in the KV cache
   std::vector<int32_t> history_;  // every token in the cache, in order
-  std::vector<float> logits_;     // (vocab) logits after the last token fed
+  std::vector<float> logits_;     // logits after the last token fed, of the ids the tokenizer has
+
+  void keep_decodable_logits(std::span<const float> logits);
 };
 
 // One-shot: a fresh Generator on `prompt`.

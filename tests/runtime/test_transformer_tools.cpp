@@ -13,6 +13,7 @@
 #include "runtime/chat.h"
 #include "runtime/perplexity.h"
 #include "runtime/synth_model.h"
+#include "runtime/tokenizer.h"
 
 using namespace mecllm;
 using namespace mecllm::runtime;
@@ -102,6 +103,29 @@ TEST(Chat, cached_prefix_gives_the_same_reply_as_a_fresh_context) {
   const auto ids = tok->encode(format_chat(ChatFamily::Mistral, msgs, true), false, false, true);
   const GenerateResult again = fresh.generate_ids(ids);
   EXPECT_EQ(again.text, second.text);
+}
+
+TEST(Generate, samples_only_tokens_the_tokenizer_can_decode) {
+  const std::string tok_path = kShared + "/models/stories260K/tok512.bin";
+  if (!std::filesystem::exists(tok_path)) GTEST_SKIP() << "../shared/models/stories260K absent";
+  const auto dir = temp_dir();
+  SynthOptions so;
+  so.shape = "260K";  // vocabulary 512, near-uniform logits
+  write_synth_model((dir / "pad.bin").string(), so);
+  Transformer model = Transformer::load((dir / "pad.bin").string());
+  const auto tok = load_llama2c_tokenizer(tok_path, 300);  // the model's rows 300..511 are padding
+  GenerateOptions opt;
+  opt.sampler.temperature = 1.0f;
+  opt.sampler.top_k = 0;
+  opt.sampler.top_p = 1.0f;
+  opt.sampler.min_p = 0.0f;
+  opt.sampler.seed = 3;
+  opt.max_tokens = 64;
+  opt.stop_at_eos = false;
+  const GenerateResult r = generate(model, *tok, "Once", opt);
+  ASSERT_EQ(r.tokens.size(), 64u);
+  for (int32_t id : r.tokens) EXPECT_LT(id, 300);
+  std::filesystem::remove_all(dir);
 }
 
 TEST(BenchModel, roofline_share_is_against_the_mean_of_the_readings_around_tg) {
