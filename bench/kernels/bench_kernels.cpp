@@ -4,9 +4,13 @@
 //   bench_kernels --benchmark_filter=q8_0
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+#include <cstring>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/rng.h"
+#include "runtime/bench_model.h"
 #include "runtime/kernels.h"
 #include "runtime/quant.h"
 
@@ -67,6 +71,46 @@ void bm_matvec_act(benchmark::State& state, QuantType type, SimdLevel level) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(m.w.size()));
 }
 
+// The prepared-activation kernel streaming its weights from memory, as generation does: one
+// 768-column matrix (the 110M shape's width) copied until the weights fill 96 MiB, three times
+// the L3 here, read once per iteration on one thread. The reference is the machine's streaming
+// read bandwidth on one thread (BandwidthProbe, as `bench model --roofline`) measured in the same
+// run: `share` = kernel bytes/s / streaming bytes/s, the kernel's part of the roofline gap.
+void bm_matvec_act_memory(benchmark::State& state, QuantType type) {
+  const KernelTable& k = kernel_table(detect_simd_level());
+  if (k.act_gemv[quant_type_index(type)] == nullptr) {
+    state.SkipWithError("no prepared-activation kernel on this CPU");
+    return;
+  }
+  constexpr int64_t cols = 768, tile_rows = 1024;
+  constexpr size_t total_bytes = size_t{96} << 20;
+  const size_t row_bytes = row_size(type, cols);
+  Rng rng(1);
+  std::vector<float> wf(static_cast<size_t>(tile_rows * cols)), x(cols);
+  for (auto& v : wf) v = static_cast<float>(rng.normal());
+  for (auto& v : x) v = static_cast<float>(rng.normal());
+  const size_t tile_bytes = row_bytes * tile_rows;
+  const int64_t rows = static_cast<int64_t>(total_bytes / tile_bytes) * tile_rows;
+  std::vector<std::byte> w(static_cast<size_t>(rows) * row_bytes);
+  for (int64_t r = 0; r < tile_rows; ++r) traits(type).from_float_ref(wf.data() + r * cols, w.data() + r * row_bytes, cols);
+  for (size_t off = tile_bytes; off < w.size(); off += tile_bytes) std::memcpy(w.data() + off, w.data(), tile_bytes);
+  std::vector<std::byte> act(act_q8_bytes(cols));
+  k.quantize_act(x.data(), act.data(), cols);
+  std::vector<float> y(static_cast<size_t>(rows));
+  const ActGemvFn gemv = k.act_gemv[quant_type_index(type)];
+  const double stream_gbs = measure_read_bandwidth(total_bytes, 1);
+  const auto t0 = SteadyClock::now();
+  for (auto _ : state) {
+    gemv(w.data(), row_bytes, rows, act_q8_view(act.data(), cols), cols, y.data());
+    benchmark::DoNotOptimize(y.data());
+  }
+  const double kernel_gbs = static_cast<double>(w.size()) * static_cast<double>(state.iterations()) /
+                            std::max(1e-9, seconds_since(t0)) / 1e9;
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(w.size()));
+  state.counters["stream_GBps"] = stream_gbs;
+  state.counters["share"] = kernel_gbs / std::max(1e-9, stream_gbs);
+}
+
 }  // namespace
 
 #define MATVEC(TYPE, NAME)                                                                    \
@@ -87,5 +131,8 @@ MATVEC(Q4_K, q4_k)
 MATVEC_ACT(Q8_0, q8_0)
 MATVEC_ACT(Q4_0, q4_0)
 MATVEC_ACT(Q4_K, q4_k)
+BENCHMARK_CAPTURE(bm_matvec_act_memory, q8_0, QuantType::Q8_0)->UseRealTime();
+BENCHMARK_CAPTURE(bm_matvec_act_memory, q4_0, QuantType::Q4_0)->UseRealTime();
+BENCHMARK_CAPTURE(bm_matvec_act_memory, q4_k, QuantType::Q4_K)->UseRealTime();
 
 BENCHMARK_MAIN();

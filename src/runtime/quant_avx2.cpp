@@ -282,6 +282,14 @@ inline __m256i block_sums8(__m256i v0, __m256i v1, __m256i v2, __m256i v3) {
   return _mm256_permutevar8x32_epi32(h, natural_order());
 }
 
+// The int32 sums of eight vectors (one block each) as one vector in block order: two hadd
+// levels leave [s0 s1 s2 s3 | s0 s1 s2 s3], half-sums of v[0-3] and of v[4-7], then the halves add.
+inline __m256i block_sums8(const __m256i v[8]) {
+  const __m256i h0 = _mm256_hadd_epi32(_mm256_hadd_epi32(v[0], v[1]), _mm256_hadd_epi32(v[2], v[3]));
+  const __m256i h1 = _mm256_hadd_epi32(_mm256_hadd_epi32(v[4], v[5]), _mm256_hadd_epi32(v[6], v[7]));
+  return _mm256_add_epi32(_mm256_permute2x128_si256(h0, h1, 0x20), _mm256_permute2x128_si256(h0, h1, 0x31));
+}
+
 // Each block type below gives `acc`, the dot product of one weight row with the prepared
 // activation as eight float lanes still to be added, over the whole 8-block (Q4_K: 256-block)
 // steps, and `tail`, the remaining blocks' part as a float (0 when there are none).
@@ -333,6 +341,8 @@ struct Q4_0Rows {
 };
 
 // Q8_0: eight blocks per step, the per-block integer dots reduced together and scaled once.
+// (Eight single-block dots into block_sums8; the former pairwise lane permutes first cost eight
+// more shuffles per step for the same sums.)
 struct Q8_0Rows {
   static __m256i block_dot(const block_q8_0* x, const ActQ8& y, int64_t i) {
     return dot_i8x32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i].qs)),
@@ -342,14 +352,11 @@ struct Q8_0Rows {
     const block_q8_0* x = reinterpret_cast<const block_q8_0*>(row);
     __m256 acc = _mm256_setzero_ps();
     for (int64_t b = 0; b + 8 <= n / QK8_0; b += 8) {
-      // lanes 0-3 of the pair vector from block b+2p, lanes 4-7 from b+2p+1 (as block_sums8 wants)
-      __m256i v[4];
-      for (int p = 0; p < 4; ++p) {
-        const __m256i d0 = block_dot(x, y, b + 2 * p), d1 = block_dot(x, y, b + 2 * p + 1);
-        v[p] = _mm256_add_epi32(_mm256_permute2x128_si256(d0, d1, 0x20), _mm256_permute2x128_si256(d0, d1, 0x31));
-      }
+      __m256i d[8];
+      for (int i = 0; i < 8; ++i) d[i] = block_dot(x, y, b + i);
+      const __m256i sums = block_sums8(d);
       const __m256 scale = _mm256_mul_ps(scales8(x + b), _mm256_loadu_ps(y.d + b));
-      acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(block_sums8(v[0], v[1], v[2], v[3])), scale, acc);
+      acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), scale, acc);
     }
     return acc;
   }
@@ -381,10 +388,7 @@ struct Q4_KRows {
         v[2 * p] = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_and_si256(raw, low4), y0), ones16);
         v[2 * p + 1] = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(raw, 4), low4), y1), ones16);
       }
-      // two hadd levels leave [s0lo s1lo s2lo s3lo | s0hi s1hi s2hi s3hi] per four vectors
-      const __m256i h0 = _mm256_hadd_epi32(_mm256_hadd_epi32(v[0], v[1]), _mm256_hadd_epi32(v[2], v[3]));
-      const __m256i h1 = _mm256_hadd_epi32(_mm256_hadd_epi32(v[4], v[5]), _mm256_hadd_epi32(v[6], v[7]));
-      const __m256i sums = _mm256_add_epi32(_mm256_permute2x128_si256(h0, h1, 0x20), _mm256_permute2x128_si256(h0, h1, 0x31));
+      const __m256i sums = block_sums8(v);
       // the 6-bit scales and mins (layout in get_scale_min_k4), unpacked four at a time
       uint32_t u[3];
       std::memcpy(u, x[b].scales, sizeof u);
