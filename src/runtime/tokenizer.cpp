@@ -85,7 +85,7 @@ std::unique_ptr<Tokenizer> load_tokenizer(const std::string& path) {
     return tokenizer_from_gguf(gguf.metadata);
   }
   if (ext == ".json" || head[0] == '{') return load_hf_tokenizer(path);
-  if (ext == ".model") return std::make_unique<SentencePieceTokenizer>(path);
+  if (ext == ".model") return load_sentencepiece_tokenizer(path);
   return load_llama2c_tokenizer(path);
 }
 

@@ -113,6 +113,7 @@ class SpmBpeTokenizer final : public Tokenizer {
   std::string_view kind() const override { return "spm-bpe"; }
 
   bool add_dummy_prefix = true;  // SentencePiece's "▁" / llama2.c's leading " "
+  bool remove_extra_whitespaces = false;  // SentencePiece's normaliser flag: trim, collapse ' ' runs
 
  private:
   void init(std::string source);
@@ -183,6 +184,31 @@ std::string unicode_to_bytes(std::string_view piece);
 // pre_tokenizer (Llama-3 / Qwen2 / GPT-2 regex detected from the file). SentencePiece-style
 // files (Llama-2/Mistral: byte_fallback, Metaspace) come back as an SpmBpeTokenizer.
 std::unique_ptr<Tokenizer> load_hf_tokenizer(const std::string& path);
+
+// ---------------------------------------------------------------------------------------------
+// What a SentencePiece tokenizer.model (a protobuf ModelProto) holds that the tokenizers need,
+// read by our own wire-format reader (tokenizer_spm_model.cpp); InputError naming the file and
+// byte offset on a truncated or malformed file.
+struct SentencePieceModel {
+  Vocab vocab;                       // pieces, scores, types; unk/bos/eos/pad from TrainerSpec
+  int model_type = 1;                // TrainerSpec.ModelType: 1 unigram, 2 bpe, 3 word, 4 char
+  bool byte_fallback = false;
+  std::string normalizer;            // NormalizerSpec.name ("identity", "nmt_nfkc", ...)
+  bool has_charsmap = false;         // a precompiled normalisation table is present
+  bool add_dummy_prefix = true;
+  bool remove_extra_whitespaces = true;
+
+  std::string_view model_type_name() const;
+  // Whether SpmBpeTokenizer gives exactly SentencePiece's ids: BPE without a normalisation
+  // table (Llama 2 / Mistral / TinyLlama ship this), whitespace collapsing or not.
+  bool spm_bpe_exact() const;
+};
+SentencePieceModel parse_sentencepiece_model(const std::string& path, std::string_view data);
+SentencePieceModel read_sentencepiece_model(const std::string& path);
+
+// A tokenizer.model: SpmBpeTokenizer when spm_bpe_exact(), else libsentencepiece (Unigram,
+// normalised models), with a clear InputError where libsentencepiece cannot load in this binary.
+std::unique_ptr<Tokenizer> load_sentencepiece_tokenizer(const std::string& path);
 
 // ---------------------------------------------------------------------------------------------
 // A SentencePiece tokenizer.model through libsentencepiece.

@@ -237,6 +237,14 @@ std::vector<int32_t> SpmBpeTokenizer::encode(std::string_view text, bool add_bos
   std::vector<int32_t> out;
   out.reserve(text.size() / 2 + 2);
   if (add_bos && vocab_.bos_id >= 0) out.push_back(vocab_.bos_id);
+  std::string collapsed;
+  if (remove_extra_whitespaces) {
+    // SentencePiece's normaliser: no leading or trailing spaces, one space for every run
+    for (char c : text)
+      if (c != ' ' || (!collapsed.empty() && collapsed.back() != ' ')) collapsed += c;
+    if (!collapsed.empty() && collapsed.back() == ' ') collapsed.pop_back();
+    text = collapsed;
+  }
   // User-defined pieces are matched in any text (as llama.cpp does); control pieces only when
   // the caller asks, so user text cannot smuggle in BOS/EOS.
   const auto& specials = parse_special ? specials_ : user_defined_;
