@@ -105,7 +105,7 @@ void run_ecld_here(TableOptions& o, const fs::path& out) {
 void run(TableOptions o, const fs::path& out) {
   using namespace mecllm;
   config::load_layers(o.eval, {}, o.eval_sets, "eval");
-  const auto t0 = std::chrono::steady_clock::now();
+  const auto t0 = SteadyClock::now();
   RunDir dir(out);
   dir.write_config(config::to_yaml(o));
   if (o.ecld_dir.empty()) run_ecld_here(o, out);

@@ -20,7 +20,7 @@ std::string format_duration(double s) {
 
 Progress::Progress(std::string label, int64_t total, std::string unit)
     : label_(std::move(label)), unit_(std::move(unit)), total_(total > 0 ? total : 1),
-      tty_(isatty(STDERR_FILENO) == 1), start_(std::chrono::steady_clock::now()), last_draw_(start_) {}
+      tty_(isatty(STDERR_FILENO) == 1), start_(SteadyClock::now()), last_draw_(start_) {}
 
 double Progress::elapsed_seconds() const {
   return mecllm::seconds_since(start_);
@@ -29,7 +29,7 @@ double Progress::elapsed_seconds() const {
 void Progress::update(int64_t done, const std::string& status) {
   done_ = done;
   status_ = status;
-  auto now = std::chrono::steady_clock::now();
+  auto now = SteadyClock::now();
   if (tty_) {
     if (now - last_draw_ < std::chrono::milliseconds(200)) return;
     last_draw_ = now;

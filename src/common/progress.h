@@ -2,9 +2,10 @@
 // Redraws at most every 200 ms; on a non-terminal (CI logs) it prints a plain line every ~10%.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 #include <string>
+
+#include "common/clock.h"
 
 namespace mecllm {
 
@@ -27,8 +28,8 @@ class Progress {
   int last_decile_ = -1;
   bool tty_;
   bool finished_ = false;
-  std::chrono::steady_clock::time_point start_;
-  std::chrono::steady_clock::time_point last_draw_;
+  SteadyClock::time_point start_;
+  SteadyClock::time_point last_draw_;
 };
 
 }  // namespace mecllm

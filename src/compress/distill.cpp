@@ -232,7 +232,7 @@ nlohmann::json run_distill(const std::string& teacher_path, const std::string& s
   // ---- training loop
   Progress bar("distill", cfg.steps, "steps");
   const int last = cfg.stop_at_step > 0 ? std::min(cfg.stop_at_step, cfg.steps) : cfg.steps;
-  auto t0 = std::chrono::steady_clock::now();
+  auto t0 = SteadyClock::now();
   int64_t tokens_since = 0;
   while (step < last) {
     ++step;
@@ -256,6 +256,9 @@ nlohmann::json run_distill(const std::string& teacher_path, const std::string& s
     if (cfg.hidden_loss) {
       hid = torch::mse_loss(proj ? proj->forward(s_hidden) : s_hidden, t_hidden);
       loss = loss + cfg.hidden_weight * hid;
+    }
+    if (const double total = loss.item<double>(); !std::isfinite(total)) {
+      throw InputError(fmt::format("distillation diverged at step {}: loss {}; lower distill.lr", step, total));
     }
     opt.zero_grad();
     loss.backward();

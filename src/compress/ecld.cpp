@@ -28,7 +28,7 @@ double host_decode_tok_s(const std::string& path, int n_tokens = 64) {
   n_tokens = std::min(n_tokens, tr.context_length() - 1);
   int32_t tok = tr.config().bos_id;
   tr.forward(tok, 0);
-  auto t0 = std::chrono::steady_clock::now();
+  auto t0 = SteadyClock::now();
   for (int p = 1; p <= n_tokens; ++p) {
     auto logits = tr.forward(tok, p);
     tok = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());

@@ -124,7 +124,7 @@ double RaplReader::joules_between(const std::vector<uint64_t>& before, const std
 
 double measure_idle_power_w(const RaplReader& rapl, double seconds) {
   MECLLM_CHECK(rapl.available() && seconds > 0);
-  auto t0 = std::chrono::steady_clock::now();
+  auto t0 = SteadyClock::now();
   auto a = rapl.read();
   std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
   auto b = rapl.read();
@@ -137,7 +137,7 @@ EnergyFigure measure_energy(const RaplReader& rapl, double idle_power_w, double 
   EnergyFigure f;
   std::vector<uint64_t> before;
   if (rapl.available()) before = rapl.read();
-  auto t0 = std::chrono::steady_clock::now();
+  auto t0 = SteadyClock::now();
   work();
   f.seconds = mecllm::seconds_since(t0);
   if (rapl.available()) {

@@ -22,7 +22,6 @@
 namespace mecllm::eval {
 
 namespace {
-using Clock = mecllm::SteadyClock;
 
 int resolve_threads(int threads) {
   if (threads > 0) return threads;
@@ -33,7 +32,7 @@ int resolve_threads(int threads) {
 // Runs fn(t) on `threads` threads and returns the wall seconds of the slowest.
 template <class Fn>
 double run_parallel(int threads, Fn fn) {
-  auto t0 = Clock::now();
+  auto t0 = SteadyClock::now();
   std::vector<std::thread> pool;
   for (int t = 1; t < threads; ++t) pool.emplace_back(fn, t);
   fn(0);
@@ -129,7 +128,7 @@ double measure_peak_gflops(int threads, double seconds) {
   int64_t iters = 1 << 16;
   double dt = 0;
   for (;;) {
-    auto t0 = Clock::now();
+    auto t0 = SteadyClock::now();
     volatile float sink = fma_loop(iters);
     (void)sink;
     dt = mecllm::seconds_since(t0);

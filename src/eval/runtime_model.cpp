@@ -98,7 +98,6 @@ std::string RuntimeModel::arch_summary() const {
 double RuntimeModel::kv_elem_bytes() const { return model_->kv_type() == runtime::QuantType::F16 ? 2.0 : 4.0; }
 
 HostSpeed RuntimeModel::measure_speed(int prompt_tokens, int output_tokens, int reps, uint64_t seed) {
-  using Clock = mecllm::SteadyClock;
   const int ctx = context_length();
   HostSpeed best;
   best.prompt_tokens = std::clamp(prompt_tokens, 1, std::max(1, ctx / 2));
@@ -108,15 +107,15 @@ HostSpeed RuntimeModel::measure_speed(int prompt_tokens, int output_tokens, int 
   for (int r = 0; r < std::max(1, reps); ++r) {
     std::vector<int32_t> prompt(static_cast<size_t>(best.prompt_tokens));
     for (auto& t : prompt) t = static_cast<int32_t>(rng.below(static_cast<uint64_t>(vocab)));
-    auto t0 = Clock::now();
+    auto t0 = SteadyClock::now();
     std::span<const float> logits = model_->forward(prompt, 0);
-    auto t1 = Clock::now();
+    auto t1 = SteadyClock::now();
     int pos = best.prompt_tokens;
     for (int i = 0; i < best.output_tokens; ++i, ++pos) {
       int32_t next = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
       logits = model_->forward(next, pos);
     }
-    auto t2 = Clock::now();
+    auto t2 = SteadyClock::now();
     double pre = mecllm::seconds_between(t0, t1);
     double dec = mecllm::seconds_between(t1, t2);
     if (r == 0 || pre + dec < best.prefill_s + best.decode_s) {

@@ -171,7 +171,7 @@ nlohmann::json train_lm(const TrainLmConfig& cfg, const fs::path& out_dir, bool 
   // ---- loop
   const int last_step = cfg.stop_at_step > 0 ? cfg.stop_at_step : cfg.steps;
   Progress bar("train-lm", cfg.steps, "steps");
-  auto window_start = std::chrono::steady_clock::now();
+  auto window_start = SteadyClock::now();
   int64_t window_tokens = 0;
   std::vector<int64_t> batch(static_cast<size_t>(B * (T + 1)));
   model->train();
@@ -209,7 +209,7 @@ nlohmann::json train_lm(const TrainLmConfig& cfg, const fs::path& out_dir, bool 
                                      {"charts/tokens_per_s", tok_s}});
       window = {};
       window_tokens = 0;
-      window_start = std::chrono::steady_clock::now();
+      window_start = SteadyClock::now();
     }
     bar.update(step, fmt::format("loss {:.3f} lr {:.2e}", loss_v, lr));
     if (step % cfg.checkpoint_every == 0 || step == cfg.steps || step == cfg.stop_at_step)

@@ -23,7 +23,6 @@ double thread_cpu_seconds() {
 EnvBenchResult bench_env(const Scenario& scenario, const std::vector<int>& users, int num_envs, double seconds_per_case) {
   if (num_envs < 1) throw InputError(fmt::format("bench env: --envs must be >= 1, got {}", num_envs));
   if (!(seconds_per_case > 0)) throw InputError(fmt::format("bench env: --seconds must be > 0, got {}", seconds_per_case));
-  using clock = std::chrono::steady_clock;
   EnvBenchResult res;
   for (int n : users) {
     if (n < 1) throw InputError(fmt::format("bench env: user counts must be >= 1, got {}", n));
@@ -33,7 +32,7 @@ EnvBenchResult bench_env(const Scenario& scenario, const std::vector<int>& users
     EnvBenchCase c;
     c.num_users = n;
     c.num_envs = num_envs;
-    auto start = clock::now();
+    auto start = SteadyClock::now();
     double cpu_start = thread_cpu_seconds();
     double elapsed = 0;
     // Check the clock every 64 steps so timing does not weigh on small steps.

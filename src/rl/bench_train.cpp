@@ -101,7 +101,7 @@ BenchTrainResult bench_train(const BenchTrainOptions& opt) {
     mec::VecEnv env(scenario, num_envs, opt.users, 2);
     env.reset();
     std::vector<float> actions(static_cast<size_t>(num_envs) * opt.users * env.act_dim(), 0.5f);
-    const auto t0 = std::chrono::steady_clock::now();
+    const auto t0 = SteadyClock::now();
     int64_t steps = 0;
     double el = 0;
     while (el < 1.0) {

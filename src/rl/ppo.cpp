@@ -37,7 +37,6 @@ namespace {
 // 2: the optimisers' state is FlatAdam's (m, v, step) instead of torch::optim::Adam's.
 constexpr int64_t kCheckpointVersion = 2;
 
-using Clock = mecllm::SteadyClock;
 
 constexpr double kLog2Pi = 1.8378770664093453;
 
@@ -272,7 +271,7 @@ TrainResult train_ppo(const RlConfig& cfg_in, TrainEnv& env, const TrainOptions&
   TrainResult result;
   PhaseTimes phases;
   Progress progress(std::string("train ") + algo_name(algo), args.num_iterations * E * T, "steps");
-  const auto t_start = std::chrono::steady_clock::now();
+  const auto t_start = SteadyClock::now();
   const int64_t step_at_start = st.global_step;
   const double wall_before = st.wall_s;
 
@@ -289,7 +288,7 @@ TrainResult train_ppo(const RlConfig& cfg_in, TrainEnv& env, const TrainOptions&
     double reward_sum = 0;
     const double act_before = phases.act;
     std::vector<float> stdv(K), logstd(K);
-    auto t_phase = Clock::now();
+    auto t_phase = SteadyClock::now();
     {
       auto ls_t = agent->actor_logstd.detach();
       for (int k = 0; k < K; ++k) logstd[k] = ls_t[k].item<float>(), stdv[k] = std::exp(logstd[k]);
@@ -306,7 +305,7 @@ TrainResult train_ppo(const RlConfig& cfg_in, TrainEnv& env, const TrainOptions&
         for (int64_t a = 0; a < A; ++a) act_p[a] = env_act[a];
       }
       torch::Tensor mu, v;
-      auto t_act = Clock::now();
+      auto t_act = SteadyClock::now();
       {
         torch::NoGradGuard ng;
         mu = agent->mean(next_obs).contiguous();
@@ -404,7 +403,7 @@ TrainResult train_ppo(const RlConfig& cfg_in, TrainEnv& env, const TrainOptions&
     // ------------------------------------------------------------------- ALGO LOGIC: world model
     std::map<std::string, double> wm_losses;
     ModelRollout model_rollout;
-    t_phase = Clock::now();
+    t_phase = SteadyClock::now();
     if (world) {
       model_rollout = {obs.clone(), torch::sigmoid(us), rewards.clone(), costs.clone(), torch::ones({T, A}), firsts.clone()};
       {
@@ -415,7 +414,7 @@ TrainResult train_ppo(const RlConfig& cfg_in, TrainEnv& env, const TrainOptions&
       wm_losses = world->train(rng, worker.get());
     }
     phases.model_train += seconds_since(t_phase);
-    t_phase = Clock::now();
+    t_phase = SteadyClock::now();
 
     // ------------------------------------------------------------------- ALGO LOGIC: GAE per channel
     const int used_channels = constrained ? V : 1;
@@ -459,7 +458,7 @@ TrainResult train_ppo(const RlConfig& cfg_in, TrainEnv& env, const TrainOptions&
     phases.gae += seconds_since(t_phase);
 
     // ------------------------------------------------------------------- ALGO LOGIC: model-based targets
-    t_phase = Clock::now();
+    t_phase = SteadyClock::now();
     ImaginedBatch imagined;
     bool mve_used = false;
     // The value targets are gated by the model's reward error (wm-ppo.md); imagination only
@@ -491,7 +490,7 @@ TrainResult train_ppo(const RlConfig& cfg_in, TrainEnv& env, const TrainOptions&
     phases.model_use += seconds_since(t_phase);
 
     // ------------------------------------------------------------------- ALGO LOGIC: optimise
-    t_phase = Clock::now();
+    t_phase = SteadyClock::now();
     auto b_returns = returns.view({B, V});
     auto b_values = values.view({B, V});
     const int64_t M = imagined.size();
@@ -510,7 +509,7 @@ TrainResult train_ppo(const RlConfig& cfg_in, TrainEnv& env, const TrainOptions&
     if (constrained) lagrange.update(mean_scaled_cost);
 
     // ------------------------------------------------------------------- TRY NOT TO MODIFY: logging
-    t_phase = Clock::now();
+    t_phase = SteadyClock::now();
     st.iteration = iteration;
     const double elapsed = mecllm::seconds_since(t_start);
     st.wall_s = wall_before + elapsed;

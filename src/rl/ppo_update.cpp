@@ -18,7 +18,6 @@
 namespace mecllm::rl {
 namespace {
 
-using Clock = mecllm::SteadyClock;
 constexpr double kLog2Pi = 1.8378770664093453;
 
 // Waits for the worker's task when the minibatch is left by an exception (its task refers to
@@ -93,11 +92,11 @@ UpdateStats ppo_update(const PpoArgs& args, const WmArgs& wm, Agent& agent, Flat
   for (int epoch = 0; epoch < args.update_epochs && !stop; ++epoch) {
     shuffle(perm);
     if (M > 0) shuffle(img_perm);
-    auto t0 = Clock::now();
+    auto t0 = SteadyClock::now();
     const auto epoch_critic = critic_pack.index_select(0, torch::from_blob(perm.data(), {B}, torch::kInt64));
     s.forward_s += seconds_since(t0);
     for (int64_t start = 0, mbi = 0; start + mbs <= B; start += mbs, ++mbi) {
-      t0 = Clock::now();
+      t0 = SteadyClock::now();
       // The entropy of the state-independent Gaussian on u, read off log_std.
       double entropy = 0;
       {
@@ -166,7 +165,7 @@ UpdateStats ppo_update(const PpoArgs& args, const WmArgs& wm, Agent& agent, Flat
         s.img_sum += img_pg.item<double>();
       }
       s.forward_s += seconds_since(t0);
-      t0 = Clock::now();
+      t0 = SteadyClock::now();
       optimizer.zero_grad();
       loss.backward();
       double v_value = v_loss.item<double>();
@@ -178,7 +177,12 @@ UpdateStats ppo_update(const PpoArgs& args, const WmArgs& wm, Agent& agent, Flat
         v_value += v_loss_worker.item<double>();
       }
       s.backward_s += seconds_since(t0);
-      t0 = Clock::now();
+      // a non-finite loss would write NaN into every weight and the policy saved at the end
+      if (!std::isfinite(pg_value) || !std::isfinite(v_value)) {
+        throw InputError(fmt::format("PPO update diverged: policy loss {}, value loss {} (epoch {}); lower "
+                                     "rl.ppo.learning_rate or rl.ppo.init_log_std", pg_value, v_value, epoch + 1));
+      }
+      t0 = SteadyClock::now();
       optimizer.clip_grad_norm(args.max_grad_norm);
       optimizer.step();
       s.optim_s += seconds_since(t0);

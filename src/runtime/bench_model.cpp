@@ -19,7 +19,6 @@ namespace mecllm::runtime {
 
 namespace {
 
-using Clock = mecllm::SteadyClock;
 
 BenchSample summarize(int threads, const std::string& test, int n, std::vector<double> tps) {
   BenchSample s;
@@ -74,7 +73,7 @@ double BandwidthProbe::measure(int reps) {
   std::vector<double> sink(static_cast<size_t>(n_threads), 0.0);
   double best = 0;
   for (int r = 0; r < reps; ++r) {
-    const auto t0 = Clock::now();
+    const auto t0 = SteadyClock::now();
     pool_->run([&](int t, int nt) {
       int64_t b, e;
       ThreadPool::split(half, t, nt, &b, &e);
@@ -142,7 +141,7 @@ BenchModelResult bench_model(const BenchModelOptions& opt) {
     // speed with what the memory gave right around it
     std::vector<double> pp_tps, tg_tps;
     for (int r = 0; r < opt.reps; ++r) {
-      const auto t0 = Clock::now();
+      const auto t0 = SteadyClock::now();
       tr.forward(prompt, 0);
       pp_tps.push_back(pp / seconds_since(t0));
       log_info("bench model: threads {} rep {}/{}: pp{} {:.1f} t/s", threads, r + 1, opt.reps, pp, pp_tps.back());
@@ -154,7 +153,7 @@ BenchModelResult bench_model(const BenchModelOptions& opt) {
       rf.bandwidth_before_gbs = probe->measure();
     }
     for (int r = 0; r < opt.reps; ++r) {
-      const auto t0 = Clock::now();
+      const auto t0 = SteadyClock::now();
       int32_t tok = prompt[0];
       for (int p = 0; p < tg; ++p) {
         const auto logits = tr.forward(tok, p);

@@ -88,7 +88,7 @@ GenerateResult Generator::generate_ids(std::span<const int32_t> prompt, const St
   if (prompt.empty() && logits_.empty()) throw InputError("empty prompt: nothing to continue from");
 
   // prompt processing: one batched forward
-  auto t0 = std::chrono::steady_clock::now();
+  auto t0 = SteadyClock::now();
   if (!prompt.empty()) {
     keep_decodable_logits(model_.forward(prompt, pos_));
     pos_ += static_cast<int>(prompt.size());
@@ -98,7 +98,7 @@ GenerateResult Generator::generate_ids(std::span<const int32_t> prompt, const St
   r.prompt_seconds = seconds_since(t0);
 
   // generation
-  t0 = std::chrono::steady_clock::now();
+  t0 = SteadyClock::now();
   StopStrings stops(opt_.stop);
   std::string emit;
   r.stop_reason = "length";

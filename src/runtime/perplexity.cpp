@@ -37,7 +37,8 @@ void log_softmax(std::span<const float> x, std::vector<double>& out) {
 PerplexityResult perplexity(Transformer& model, const Tokenizer& tokenizer, std::string_view text,
                             const PerplexityOptions& opt, Transformer* ref) {
   const int ctx = opt.ctx;
-  if (ctx < 2) throw InputError(fmt::format("perplexity: ctx = {}, expected at least 2", ctx));
+  // positions ctx/2 .. ctx-2 predict the scored tokens: ctx = 2 would score none
+  if (ctx < 3) throw InputError(fmt::format("perplexity: ctx = {}, expected at least 3 (a window scores its second half)", ctx));
   if (ctx > model.context_length()) {
     throw InputError(fmt::format("perplexity: ctx = {} exceeds the model's context of {}", ctx, model.context_length()));
   }

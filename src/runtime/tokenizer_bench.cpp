@@ -15,13 +15,12 @@ namespace mecllm::runtime {
 
 namespace {
 
-using Clock = mecllm::SteadyClock;
 
 // Runs fn repeatedly for at least `seconds`; returns bytes per second (MB/s) over `bytes` per call.
 double measure(double seconds, size_t bytes, const std::function<void()>& fn) {
   fn();  // warm-up
   size_t calls = 0;
-  const auto start = Clock::now();
+  const auto start = SteadyClock::now();
   double elapsed = 0;
   do {
     fn();
@@ -36,7 +35,7 @@ std::vector<std::string> sample_text(const Tokenizer& tok, const TokenizerBenchO
   std::vector<int32_t> normal;
   for (int32_t i = 0; i < tok.vocab_size(); ++i)
     if (tok.token_type(i) == TokenType::Normal) normal.push_back(i);
-  MECLLM_CHECK(!normal.empty(), "vocabulary has no normal tokens");
+  if (normal.empty()) throw InputError("bench tokenize: the vocabulary has no normal tokens to sample text from");
   Rng rng(o.seed);
   std::vector<std::string> chunks(1);
   size_t total = 0;
@@ -123,6 +122,13 @@ nlohmann::json TokenizerBenchResult::to_json() const {
 }
 
 TokenizerBenchResult bench_tokenizer(const std::string& path, const TokenizerBenchOptions& o) {
+  if (!(o.seconds > 0 && o.seconds <= 3600)) {
+    throw InputError(fmt::format("bench tokenize: seconds = {}, expected a time in (0, 3600]", o.seconds));
+  }
+  if (o.total_bytes < 1 || o.total_bytes > (size_t{1} << 30) || o.chunk_bytes < 1) {
+    throw InputError(fmt::format("bench tokenize: {} bytes of text in chunks of {}, expected 1 B .. 1 GiB and chunks >= 1",
+                                 o.total_bytes, o.chunk_bytes));
+  }
   auto loaded = load_tokenizer(path);
   TokenizerBenchResult r;
   r.path = path;

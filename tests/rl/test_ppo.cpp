@@ -90,6 +90,24 @@ TEST(Ppo, finds_closed_form_optimum_of_toy_offloading) {
   EXPECT_TRUE(std::filesystem::exists(dir / "config.yaml"));
 }
 
+// A learning rate that blows the weights up must stop the run with a clear error instead of
+// finishing and saving a policy of NaNs.
+TEST(Ppo, diverging_update_is_an_input_error_not_a_nan_policy) {
+  set_log_sink(nullptr);
+  auto dir = fresh_dir("diverge");
+  test::ToyOffloadEnv env(4, 1, 11);
+  RlConfig c = toy_config("ppo");
+  c.ppo.total_steps = 4 * 32 * 4;
+  c.ppo.learning_rate = 1e30;
+  try {
+    train_ppo(c, env, quiet(dir));
+    ADD_FAILURE() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("diverged"), std::string::npos) << e.what();
+  }
+  std::filesystem::remove_all(dir);
+}
+
 // Tasks arrive in 30% of the slots: the loss must use the decision samples (the task flags of the
 // observation acted on, not of the next slot) and each user's own reward. With a third of the
 // samples the exploration noise is still wide at the end, and the latency's slopes are asymmetric
