@@ -47,6 +47,7 @@ void setup_sim(CLI::App& app) {
     auto scenario = mecllm::mec::load_scenario(mecllm::config::split_list(a->scenario), a->sets);
     mecllm::mec::SimRunOptions opt;
     opt.policy = a->policy;
+    if (a->users_n == 0 || a->users_n < -1) throw mecllm::InputError(fmt::format("--users {}: expected N >= 1", a->users_n));
     opt.eval = {a->users_n >= 0 ? a->users_n : scenario.num_users, a->slots, a->seeds, a->seed, true};
     auto dir = a->out.empty() ? mecllm::default_run_dir("sim__" + scenario.name + "__" + a->policy) : std::filesystem::path(a->out);
     auto res = mecllm::mec::run_sim(scenario, opt, dir);

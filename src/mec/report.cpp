@@ -8,6 +8,7 @@
 #include "common/plot.h"
 #include "common/progress.h"
 #include "common/rundir.h"
+#include "mec/vec_env.h"
 
 namespace mecllm::mec {
 
@@ -21,8 +22,9 @@ std::vector<int> parse_user_list(const std::string& text, const std::string& fla
     } catch (const std::exception&) {
       used = 0;
     }
-    if (used != item.size() || v < 1)
-      throw InputError(fmt::format("{}: expected a comma-separated list of user counts >= 1, got '{}'", flag, item));
+    if (used != item.size() || v < 1 || v > kMaxEnvUsers)
+      throw InputError(fmt::format("{}: expected a comma-separated list of user counts in 1..{}, got '{}'", flag,
+                                   kMaxEnvUsers, item));
     out.push_back(v);
   }
   if (out.empty()) throw InputError(fmt::format("{}: expected at least one user count, got '{}'", flag, text));

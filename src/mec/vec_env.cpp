@@ -19,6 +19,12 @@ VecEnv::Impl::Impl(const Scenario& s, int num_envs, int num_users, uint64_t seed
     : scenario(s), E(num_envs), N(num_users), J(s.workload.prompts_max), act_dim(s.act_dim()) {
   if (num_envs < 1) throw InputError(fmt::format("VecEnv: num_envs must be >= 1, got {}", num_envs));
   if (num_users < 1) throw InputError(fmt::format("VecEnv: num_users (N) must be >= 1, got {}", num_users));
+  // every (environment, user) pair holds its state, queues and channel: bound the product before
+  // allocating, so a mistyped count is an error rather than the machine's memory running out
+  if (static_cast<int64_t>(num_envs) * num_users > kMaxEnvUsers) {
+    throw InputError(fmt::format("VecEnv: {} environments x {} users = {} user slots, at most {}", num_envs, num_users,
+                                 static_cast<int64_t>(num_envs) * num_users, kMaxEnvUsers));
+  }
   MECLLM_CHECK(s.group_profiles.size() == s.user_groups.size() && s.edge_profiles.size() == s.edge_servers.size(),
                "scenario '{}' has unresolved profiles: call load_scenario() or resolve_profiles()", s.name);
   const auto& ch = s.channel;

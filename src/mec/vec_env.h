@@ -40,6 +40,9 @@ struct SlotInfo {
   int active_users = 0;
 };
 
+// Most (environment, user) pairs one VecEnv holds (N = 50 x 64 environments is 3,200).
+inline constexpr int64_t kMaxEnvUsers = 1'000'000;
+
 class VecEnv {
  public:
   VecEnv(const Scenario& scenario, int num_envs, int num_users, uint64_t seed);

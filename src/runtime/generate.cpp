@@ -1,6 +1,7 @@
 #include "runtime/generate.h"
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <filesystem>
 
@@ -64,6 +65,11 @@ Generator::Generator(Transformer& model, const Tokenizer& tokenizer, GenerateOpt
 // only sees the ids the tokenizer can decode, so generation never emits a token it cannot print.
 void Generator::keep_decodable_logits(std::span<const float> logits) {
   logits_.assign(logits.begin(), logits.begin() + std::min<ptrdiff_t>(tok_.vocab_size(), std::ssize(logits)));
+  // NaN logits sample as garbage (argmax of NaNs is id 0): a broken checkpoint must say so
+  if (!std::all_of(logits_.begin(), logits_.end(), [](float v) { return std::isfinite(v); })) {
+    throw InputError(fmt::format("{}: non-finite logits at position {}: the model's weights hold NaN or Inf (a "
+                                 "corrupt or diverged checkpoint)", model_.file().path(), pos_));
+  }
 }
 
 void Generator::reset() {

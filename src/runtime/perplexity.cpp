@@ -85,6 +85,11 @@ PerplexityResult perplexity(Transformer& model, const Tokenizer& tokenizer, std:
       const int32_t target = tokens[static_cast<size_t>(c) * ctx + static_cast<size_t>(j) + 1];
       log_softmax(logits.subspan(static_cast<size_t>(j) * V, V), lq);
       const double nll = -lq[static_cast<size_t>(target)];
+      if (!std::isfinite(nll)) {
+        throw InputError(fmt::format("perplexity: {}: non-finite log-probability in window {} at position {}: the "
+                                     "model's weights hold NaN or Inf (a corrupt or diverged checkpoint)",
+                                     model.file().path(), c + 1, j));
+      }
       sum += nll;
       sum_sq += nll * nll;
       ++r.n_scored;

@@ -128,6 +128,35 @@ TEST(Generate, samples_only_tokens_the_tokenizer_can_decode) {
   std::filesystem::remove_all(dir);
 }
 
+// A checkpoint whose weights hold NaN (bytes 0xFF) must be reported, not sampled as id 0 forever.
+TEST(Generate, nan_weights_are_an_input_error_not_sampled_text) {
+  const std::string tok_path = kShared + "/models/stories260K/tok512.bin";
+  if (!std::filesystem::exists(tok_path)) GTEST_SKIP() << "../shared/models/stories260K absent";
+  const auto dir = temp_dir();
+  const std::string path = (dir / "nan.bin").string();
+  SynthOptions so;
+  so.shape = "260K";
+  const ModelConfig c = write_synth_model(path, so);
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(7 * 4);  // llama2.c header: seven int32, then the token embedding
+    const std::string nan_bytes(static_cast<size_t>(c.vocab_size) * c.dim * 4, '\xFF');
+    f.write(nan_bytes.data(), static_cast<std::streamsize>(nan_bytes.size()));
+  }
+  Transformer model = Transformer::load(path);
+  const auto tok = load_llama2c_tokenizer(tok_path, c.vocab_size);
+  GenerateOptions opt;
+  opt.sampler.temperature = 0.0f;
+  opt.max_tokens = 4;
+  try {
+    generate(model, *tok, "Once", opt);
+    ADD_FAILURE() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("non-finite logits"), std::string::npos) << e.what();
+  }
+  std::filesystem::remove_all(dir);
+}
+
 TEST(BenchModel, roofline_share_is_against_the_mean_of_the_readings_around_tg) {
   BenchModelOptions opt;
   opt.model = kModel;
