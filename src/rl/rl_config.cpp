@@ -4,6 +4,12 @@
 
 namespace mecllm::rl {
 
+namespace {
+// Widest layer a config may ask for: far past any policy or world model here, and a typo beyond
+// it would otherwise surface as LibTorch's allocation failure with a stack dump.
+constexpr int kMaxUnits = 4096;
+}  // namespace
+
 Algo parse_algo(const std::string& name, const std::string& where) {
   if (name == "ppo") return Algo::ppo;
   if (name == "ppo-lag") return Algo::ppo_lag;
@@ -31,7 +37,8 @@ void PpoArgs::validate(const config::ConfigErrors& err) const {
   err.require(num_envs >= 1, "num_envs", "at least 1");
   err.require(num_steps >= 2, "num_steps", "at least 2");
   err.require(total_steps >= 1, "total_steps", "at least 1");
-  err.require(learning_rate > 0, "learning_rate", "> 0");
+  err.require(learning_rate > 0 && learning_rate <= 1, "learning_rate", "in (0, 1]");
+  err.require(init_log_std >= -20 && init_log_std <= 5, "init_log_std", "in [-20, 5]");
   err.require(adam_eps > 0, "adam_eps", "> 0");
   err.require(gamma > 0 && gamma <= 1, "gamma", "in (0, 1]");
   err.require(gae_lambda >= 0 && gae_lambda <= 1, "gae_lambda", "in [0, 1]");
@@ -39,7 +46,7 @@ void PpoArgs::validate(const config::ConfigErrors& err) const {
   err.require(update_epochs >= 1, "update_epochs", "at least 1");
   err.require(clip_coef > 0, "clip_coef", "> 0");
   err.require(max_grad_norm > 0, "max_grad_norm", "> 0");
-  err.require(hidden >= 1, "hidden", "at least 1");
+  err.require(hidden >= 1 && hidden <= kMaxUnits, "hidden", "between 1 and 4096");
   err.require(layers >= 1 && layers <= 8, "layers", "between 1 and 8");
   err.require(obs_clip > 0, "obs_clip", "> 0");
   err.require(reward_clip > 0, "reward_clip", "> 0");
@@ -58,8 +65,8 @@ void LagrangeArgs::validate(const config::ConfigErrors& err) const {
 }
 
 void RssmArgs::validate(const config::ConfigErrors& err) const {
-  err.require(deter >= 1, "deter", "at least 1");
-  err.require(hidden >= 1, "hidden", "at least 1");
+  err.require(deter >= 1 && deter <= kMaxUnits, "deter", "between 1 and 4096");
+  err.require(hidden >= 1 && hidden <= kMaxUnits, "hidden", "between 1 and 4096");
   err.require(groups >= 1 && classes >= 2, "groups", "groups >= 1 and classes >= 2");
   err.require(gauss_dim >= 1, "gauss_dim", "at least 1");
   err.require(unimix >= 0 && unimix < 1, "unimix", "in [0, 1)");

@@ -43,6 +43,8 @@ RlConfig resolve_train_config(const TrainRequest& req) {
   sets.insert(sets.begin(), "rl.algo=" + req.algo);
   if (req.no_value_targets) sets.push_back("rl.wm.value_targets=false");
   if (req.no_imagination) sets.push_back("rl.wm.imagination=false");
+  // -1: not given (rl.ppo.total_steps); anything else below 1 is a mistake, not a default
+  if (req.steps == 0 || req.steps < -1) throw InputError(fmt::format("--steps {}: expected at least 1", req.steps));
   if (req.steps >= 0) sets.push_back("rl.ppo.total_steps=" + std::to_string(req.steps));
   std::vector<std::string> files = {"defaults"};
   for (const auto& c : req.configs)

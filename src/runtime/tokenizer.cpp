@@ -74,6 +74,8 @@ std::unique_ptr<Tokenizer> load_tokenizer(const std::string& path) {
       if (fs::exists(fs::path(path) / name)) return load_tokenizer((fs::path(path) / name).string());
     throw_input_error(path, "directory has neither tokenizer.json nor tokenizer.model");
   }
+  // a device or pipe (/dev/zero) would be read without end
+  if (fs::exists(path, ec) && !fs::is_regular_file(path, ec)) throw_input_error(path, "not a regular file");
   std::ifstream f(path, std::ios::binary);
   if (!f) throw_input_error(path, "cannot open tokenizer file");
   char head[4] = {0, 0, 0, 0};
