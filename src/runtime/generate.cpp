@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <chrono>
 #include <filesystem>
 
 #include "common/clock.h"

@@ -6,10 +6,9 @@
 // by LibTorch) takes over the protobuf symbols libsentencepiece bundles, and every load fails
 // its version check.
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "common/errors.h"
+#include "common/rundir.h"
 #include "runtime/tokenizer.h"
 
 namespace mecllm::runtime {
@@ -170,11 +169,7 @@ SentencePieceModel parse_sentencepiece_model(const std::string& path, std::strin
 }
 
 SentencePieceModel read_sentencepiece_model(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw_input_error(path, "cannot open tokenizer file");
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return parse_sentencepiece_model(path, ss.str());
+  return parse_sentencepiece_model(path, read_text_file(path));
 }
 
 std::string_view SentencePieceModel::model_type_name() const {

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/errors.h"
+#include "common/rundir.h"
 #include "runtime/tokenizer.h"
 
 namespace fs = std::filesystem;
@@ -52,11 +53,6 @@ const std::string& tiny_model() {
   static const std::string path =
       train_tiny("bpe", "--normalization_rule_name=identity --remove_extra_whitespaces=false");
   return path;
-}
-
-std::string read_bytes(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
 }
 
 const std::vector<std::string> kTexts{
@@ -140,7 +136,7 @@ TEST(SentencePieceTokenizer, unigram_and_normalised_models_go_to_libsentencepiec
 }
 
 TEST(SentencePieceTokenizer, truncated_or_corrupt_model_files_are_input_errors) {
-  const std::string bytes = read_bytes(tiny_model());
+  const std::string bytes = read_text_file(tiny_model());
   ASSERT_GT(bytes.size(), 100u);
   for (size_t keep : {size_t{1}, size_t{7}, bytes.size() / 2, bytes.size() - 1}) {
     try {
