@@ -257,7 +257,9 @@ nlohmann::json run_distill(const std::string& teacher_path, const std::string& s
       hid = torch::mse_loss(proj ? proj->forward(s_hidden) : s_hidden, t_hidden);
       loss = loss + cfg.hidden_weight * hid;
     }
-    if (const double total = loss.item<double>(); !std::isfinite(total)) {
+    // the loss read once per step (each item() waits for the value): checked, shown, logged
+    const double total = loss.item<double>(), kl_value = kl.item<double>();
+    if (!std::isfinite(total)) {
       throw InputError(fmt::format("distillation diverged at step {}: loss {}; lower distill.lr", step, total));
     }
     opt.zero_grad();
@@ -267,14 +269,14 @@ nlohmann::json run_distill(const std::string& teacher_path, const std::string& s
     tokens_since += static_cast<int64_t>(cfg.batch_size) * T;
     const double secs = mecllm::seconds_since(t0);
     const double tok_s = secs > 0 ? tokens_since / secs : 0.0;
-    bar.update(step, fmt::format("loss {:.4f} kl {:.4f} {:.0f} tok/s", loss.item<double>(), kl.item<double>(), tok_s));
+    bar.update(step, fmt::format("loss {:.4f} kl {:.4f} {:.0f} tok/s", total, kl_value, tok_s));
     if (step % cfg.log_every == 0 || step == cfg.steps) {
-      metrics_run.log_metrics(step, {{"losses/total", loss.item<double>()}, {"losses/kl", kl.item<double>()},
+      metrics_run.log_metrics(step, {{"losses/total", total}, {"losses/kl", kl_value},
                                      {"losses/ce", ce.item<double>()}, {"losses/hidden", hid.item<double>()},
                                      {"charts/lr", lr}, {"charts/tokens_per_s", tok_s}});
       hist.step.push_back(step);
-      hist.total.push_back(loss.item<double>());
-      hist.kl.push_back(kl.item<double>());
+      hist.total.push_back(total);
+      hist.kl.push_back(kl_value);
       hist.ce.push_back(ce.item<double>());
     }
     if (step % cfg.checkpoint_every == 0 || step == last) save_checkpoint(ckpt, student, proj, opt, step, rng, kl_before);
