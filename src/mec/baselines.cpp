@@ -37,8 +37,8 @@ void ThresholdPolicy::act(const VecEnv& env, std::span<float> actions) {
   fill_bandwidth(env, actions);
 }
 
-SlotSearchPolicy::SlotSearchPolicy(Rule rule, int grid_points, double lyapunov_v)
-    : rule_(rule), grid_points_(grid_points), lyapunov_v_(lyapunov_v) {
+SlotSearchPolicy::SlotSearchPolicy(Rule rule, int grid_points, double lyapunov_v, bool sequential_in_slot)
+    : rule_(rule), grid_points_(grid_points), lyapunov_v_(lyapunov_v), sequential_(sequential_in_slot) {
   MECLLM_CHECK(grid_points_ >= 2, "grid_points {}", grid_points_);
 }
 
@@ -99,7 +99,7 @@ void SlotSearchPolicy::act(const VecEnv& env, std::span<float> actions) {
         double sc = score(s, i, o);
         if (sc < best) best = sc, best_x = x;
       }
-      s.serve(i, best_x, share, scratch_.data());  // commit: later users see this load
+      if (sequential_) s.serve(i, best_x, share, scratch_.data());  // commit: later users see this load
       actions[size_t(i) * A] = float(best_x);
     }
   }
@@ -118,11 +118,14 @@ std::unique_ptr<Policy> make_baseline(const std::string& name, const Scenario& s
   if (name == "always-offload") return std::make_unique<ConstantPolicy>(name, 1.f);
   if (name == "random") return std::make_unique<RandomPolicy>(seed);
   if (name == "greedy-latency")
-    return std::make_unique<SlotSearchPolicy>(SlotSearchPolicy::Rule::greedy_latency, b.search_grid, b.lyapunov_v);
+    return std::make_unique<SlotSearchPolicy>(SlotSearchPolicy::Rule::greedy_latency, b.search_grid, b.lyapunov_v,
+                                              b.sequential_in_slot);
   if (name == "greedy-constrained")
-    return std::make_unique<SlotSearchPolicy>(SlotSearchPolicy::Rule::greedy_constrained, b.search_grid, b.lyapunov_v);
+    return std::make_unique<SlotSearchPolicy>(SlotSearchPolicy::Rule::greedy_constrained, b.search_grid, b.lyapunov_v,
+                                              b.sequential_in_slot);
   if (name == "lyapunov")
-    return std::make_unique<SlotSearchPolicy>(SlotSearchPolicy::Rule::lyapunov, b.search_grid, b.lyapunov_v);
+    return std::make_unique<SlotSearchPolicy>(SlotSearchPolicy::Rule::lyapunov, b.search_grid, b.lyapunov_v,
+                                              b.sequential_in_slot);
   if (name == "threshold") return std::make_unique<ThresholdPolicy>(b.threshold_gain_db, b.threshold_min_difficulty);
   std::string valid;
   for (const auto& n : baseline_names()) valid += (valid.empty() ? "" : ", ") + n;

@@ -50,6 +50,51 @@ std::string format_table(const std::vector<EvalSummary>& rows, const Scenario& s
   return t;
 }
 
+nlohmann::json write_cells_csv(const RunDir& dir, const std::vector<EvalSummary>& cells) {
+  std::string csv =
+      "policy,num_users,latency_s,latency_ci95,energy_j,accuracy,hallucination,violation,violation_energy,"
+      "violation_accuracy,violation_hallucination,energy_ratio,slot_accuracy,slot_hallucination,offload_share,mean_reward\n";
+  nlohmann::json summary = nlohmann::json::object();
+  for (const auto& c : cells) {
+    csv += fmt::format("{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g}\n",
+                       c.policy, c.num_users, c.latency_s.mean, c.latency_s.ci95, c.energy_j.mean, c.accuracy.mean,
+                       c.hallucination.mean, c.violation.mean, c.violation_energy.mean, c.violation_accuracy.mean,
+                       c.violation_hallucination.mean, c.energy_ratio.mean, c.slot_accuracy.mean,
+                       c.slot_hallucination.mean, c.offload_share.mean, c.mean_reward.mean);
+    nlohmann::json cell = c.to_json();
+    cell.erase("per_seed");
+    summary[c.policy][std::to_string(c.num_users)] = cell;
+  }
+  write_file_atomic(dir.file("results.csv"), csv);
+  return summary;
+}
+
+bool plot_latency_vs_users(const Scenario& scenario, const std::vector<EvalSummary>& cells,
+                           const std::vector<std::string>& policies, const std::vector<LatencyBound>& bounds,
+                           int seeds, int slots, const RunDir& dir) {
+  PlotSpec spec;
+  spec.title = fmt::format("{}: mean task latency vs users ({} seeds x {} slots, 95% CI)", scenario.name, seeds, slots);
+  spec.xlabel = "users N";
+  spec.ylabel = "mean latency per task (s)";
+  spec.logy = true;
+  for (const auto& name : policies) {
+    PlotSeries s;
+    s.name = name;
+    for (const auto& c : cells)
+      if (c.policy == name)
+        s.x.push_back(c.num_users), s.y.push_back(std::max(c.latency_s.mean, 1e-3)), s.y_err.push_back(c.latency_s.ci95);
+    spec.series.push_back(std::move(s));
+  }
+  if (!bounds.empty()) {
+    PlotSeries s;
+    s.name = "no-contention bound";
+    for (const auto& b : bounds)
+      s.x.push_back(b.num_users), s.y.push_back(std::max(b.latency_s.mean, 1e-3)), s.y_err.push_back(b.latency_s.ci95);
+    spec.series.push_back(std::move(s));
+  }
+  return plot_lines(spec, dir.file("latency_vs_users"));
+}
+
 SimRunResult run_sim(const Scenario& scenario, const SimRunOptions& options, const std::filesystem::path& out_dir) {
   auto policy = make_baseline(options.policy, scenario, options.eval.first_seed);
   check_eval_options(options.eval);  // before anything is written
@@ -90,7 +135,7 @@ CompareResult compare_baselines(const Scenario& scenario, const CompareOptions& 
                                fmt::join(opt.users, ","), eval.slots, eval.seeds, eval.first_seed, opt.quick));
   CompareResult res;
   res.out_dir = out_dir;
-  Progress progress("sim compare", int64_t(policies.size() * opt.users.size()), "cells");
+  Progress progress("sim compare", int64_t((policies.size() + 1) * opt.users.size()), "cells");  // + the bound
   int64_t done = 0;
   for (const auto& name : policies) {
     for (int n : opt.users) {
@@ -103,43 +148,21 @@ CompareResult compare_baselines(const Scenario& scenario, const CompareOptions& 
       progress.update(++done, name + " N=" + std::to_string(n));
     }
   }
+  for (int n : opt.users) {
+    eval.num_users = n;
+    res.bounds.push_back(no_contention_bound(scenario, eval));
+    progress.update(++done, "no-contention bound N=" + std::to_string(n));
+  }
   progress.finish();
 
-  // CSV, one row per (policy, N)
-  std::string csv =
-      "policy,num_users,latency_s,latency_ci95,energy_j,accuracy,hallucination,violation,violation_energy,"
-      "violation_accuracy,violation_hallucination,energy_ratio,slot_accuracy,slot_hallucination,offload_share,mean_reward\n";
-  nlohmann::json summary = nlohmann::json::object();
-  for (const auto& c : res.cells) {
-    csv += fmt::format("{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g}\n",
-                       c.policy, c.num_users, c.latency_s.mean, c.latency_s.ci95, c.energy_j.mean, c.accuracy.mean,
-                       c.hallucination.mean, c.violation.mean, c.violation_energy.mean, c.violation_accuracy.mean,
-                       c.violation_hallucination.mean, c.energy_ratio.mean, c.slot_accuracy.mean,
-                       c.slot_hallucination.mean, c.offload_share.mean, c.mean_reward.mean);
-    nlohmann::json cell = c.to_json();
-    cell.erase("per_seed");
-    summary[c.policy][std::to_string(c.num_users)] = cell;
-  }
   res.csv = dir.file("results.csv");
-  write_file_atomic(res.csv, csv);
   res.summary_json = dir.file("summary.json");
-  dir.write_json("summary.json", summary);
-
-  PlotSpec spec;
-  spec.title = fmt::format("{}: mean task latency vs users ({} seeds x {} slots, 95% CI)", scenario.name, eval.seeds, eval.slots);
-  spec.xlabel = "users N";
-  spec.ylabel = "mean latency per task (s)";
-  spec.logy = true;
-  for (const auto& name : policies) {
-    PlotSeries s;
-    s.name = name;
-    for (const auto& c : res.cells)
-      if (c.policy == name) s.x.push_back(c.num_users), s.y.push_back(std::max(c.latency_s.mean, 1e-3)), s.y_err.push_back(c.latency_s.ci95);
-    spec.series.push_back(std::move(s));
-  }
+  dir.write_json("summary.json", write_cells_csv(dir, res.cells));
+  Headroom headroom = headroom_vs_best(res.bounds, res.cells, policies);
+  dir.write_json("latency_bound.json", headroom.json);
   res.plot_png = dir.file("latency_vs_users.png");
-  res.plot_written = plot_lines(spec, dir.file("latency_vs_users"));
-  res.table = format_table(res.cells, scenario);
+  res.plot_written = plot_latency_vs_users(scenario, res.cells, policies, res.bounds, eval.seeds, eval.slots, dir);
+  res.table = format_table(res.cells, scenario) + headroom.table;
   write_file_atomic(dir.file("table.txt"), res.table);
   return res;
 }

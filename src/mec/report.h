@@ -7,7 +7,11 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "common/rundir.h"
 #include "mec/evaluate.h"
+#include "mec/latency_bound.h"
 #include "mec/scenario.h"
 
 namespace mecllm::mec {
@@ -37,19 +41,29 @@ struct CompareOptions {
 
 struct CompareResult {
   std::vector<EvalSummary> cells;  // policy-major, then users
+  std::vector<LatencyBound> bounds;  // one per user count, on the same seeds
   std::string table;
   std::filesystem::path out_dir, csv, summary_json, plot_png;
   bool plot_written = false;
 };
 
 // Every policy at every N. Writes config.yaml, results.csv, summary.json
-// (policy -> N -> {latency_s, energy_j, accuracy, hallucination, violation, ...}), table.txt and
-// latency_vs_users.png (+ .dat/.gp).
+// (policy -> N -> {latency_s, energy_j, accuracy, hallucination, violation, ...}),
+// latency_bound.json (N -> the no-contention bound and the headroom below the best
+// constraint-meeting policy), table.txt and latency_vs_users.png (+ .dat/.gp).
 CompareResult compare_baselines(const Scenario& scenario, const CompareOptions& options,
                                 const std::filesystem::path& out_dir);
 
 // One row per summary: latency with CI, energy, accuracy, hallucination, violation shares.
 std::string format_table(const std::vector<EvalSummary>& rows, const Scenario& scenario);
+
+// results.csv (one row per cell) in `dir`; returns summary.json's content (policy -> N -> metrics).
+nlohmann::json write_cells_csv(const RunDir& dir, const std::vector<EvalSummary>& cells);
+
+// latency_vs_users.png: one line per policy in `policies` (95% CI bars) and the no-contention bound.
+bool plot_latency_vs_users(const Scenario& scenario, const std::vector<EvalSummary>& cells,
+                           const std::vector<std::string>& policies, const std::vector<LatencyBound>& bounds,
+                           int seeds, int slots, const RunDir& dir);
 
 // "5,10,20" -> {5,10,20}; InputError naming the flag for anything else.
 std::vector<int> parse_user_list(const std::string& text, const std::string& flag);

@@ -162,6 +162,7 @@ struct BaselineConfig {
   int threshold_min_difficulty = 2;  // threshold router: offload tasks at least this hard (0..2)
   double lyapunov_v = 0.1;           // drift-plus-penalty weight V of latency / T_ref
   int search_grid = 11;              // candidate x values of the per-slot searches (fluid mode)
+  bool sequential_in_slot = true;    // per-slot searches see the load of users decided before them
 
   template <class V>
   void visit(V& v) {
@@ -169,6 +170,9 @@ struct BaselineConfig {
     v("threshold_min_difficulty", threshold_min_difficulty, "threshold router: offload if difficulty >= this (0 easy, 2 hard)");
     v("lyapunov_v", lyapunov_v, "drift-plus-penalty V (weight of latency against the virtual queues)");
     v("search_grid", search_grid, "number of candidate x in the greedy/Lyapunov searches when x is fluid");
+    v("sequential_in_slot", sequential_in_slot,
+      "greedy/Lyapunov users decide in turn and see the edge load of those before them (false: all decide on the "
+      "slot-start state at once, as a learned policy does)");
   }
   void validate(const config::ConfigErrors& err) const;
 };

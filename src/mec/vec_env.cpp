@@ -157,7 +157,7 @@ UserOutcome VecEnv::Impl::prepare(int i, double x, double bw_share) const {
   return o;
 }
 
-void VecEnv::Impl::finish(int i, UserOutcome& o, double* edge_env) const {
+void VecEnv::Impl::finish(int i, UserOutcome& o, double* edge_env, double backlog_s) const {
   const int Jn = prompts[i];
   const int k = difficulty[i];
   const int sv = server[i];
@@ -175,7 +175,7 @@ void VecEnv::Impl::finish(int i, UserOutcome& o, double* edge_env) const {
   }
   o.edge_done_s = done;
   const auto& ch = scenario.channel;
-  double local_path = o.t_local_s > 0 ? local_backlog_s[i] + o.t_local_s : 0.0;
+  double local_path = o.t_local_s > 0 ? backlog_s + o.t_local_s : 0.0;
   if (o.timed_out) {
     // the fallback share starts after the timeout and after the device's own share
     o.latency_s = std::max(local_path, o.t_up_s) + o.t_fallback_s;
@@ -194,7 +194,7 @@ void VecEnv::Impl::finish(int i, UserOutcome& o, double* edge_env) const {
 UserOutcome VecEnv::Impl::serve(int i, double x, double bw_share, double* edge_env, double arrival_offset) const {
   UserOutcome o = prepare(i, x, bw_share);
   o.t_up_s += arrival_offset;
-  finish(i, o, edge_env);
+  finish(i, o, edge_env, local_backlog_s[i]);
   o.t_up_s -= arrival_offset;
   return o;
 }
@@ -372,7 +372,10 @@ void VecEnv::Impl::step_env(int e, const float* actions) {
     order[n_order++] = {outcome[i].t_up_s, n};
   }
   std::sort(order.begin(), order.begin() + n_order);
-  for (int q = 0; q < n_order; ++q) finish(int(base + order[q].second), outcome[base + order[q].second], edge_env);
+  for (int q = 0; q < n_order; ++q) {
+    const size_t i = base + order[q].second;
+    finish(int(i), outcome[i], edge_env, local_backlog_s[i]);
+  }
 
   if (sc.workload.sample_outcomes) {
     Rng& r = rng[e];  // Bernoulli outcomes only need uniforms

@@ -139,8 +139,9 @@ struct VecEnv::Impl {
   UserOutcome serve(int i, double x, double bw_share, double* edge_env, double arrival_offset = 0) const;
   // Local share and uplink of user i, before the edge (fills t_local_s, t_up_s, t_down_s, x).
   UserOutcome prepare(int i, double x, double bw_share) const;
-  // Admits user i's edge sequences arriving at o.t_up_s; completes the outcome.
-  void finish(int i, UserOutcome& o, double* edge_env) const;
+  // Admits user i's edge sequences arriving at o.t_up_s; completes the outcome. The local share
+  // starts after `local_backlog_s` of the device's earlier work (its real backlog in step()).
+  void finish(int i, UserOutcome& o, double* edge_env, double local_backlog_s) const;
 };
 
 }  // namespace mecllm::mec

@@ -3,10 +3,10 @@
 #include <cmath>
 
 #include "common/errors.h"
-#include "common/plot.h"
 #include "common/progress.h"
 #include "common/rundir.h"
 #include "mec/evaluate.h"
+#include "mec/latency_bound.h"
 #include "mec/policy.h"
 #include "mec/report.h"
 #include "mec/scenario.h"
@@ -43,7 +43,7 @@ EvaluateResult run_evaluate(const EvaluateOptions& opt, const std::filesystem::p
   eval.slots = opt.slots, eval.seeds = opt.seeds, eval.first_seed = opt.first_seed, eval.show_progress = false;
 
   std::vector<mec::EvalSummary> cells;
-  Progress progress("evaluate", static_cast<int64_t>((learned.size() + baselines.size()) * opt.users.size()), "cells");
+  Progress progress("evaluate", static_cast<int64_t>((learned.size() + baselines.size() + 1) * opt.users.size()), "cells");  // + the bound
   int64_t done = 0;
   auto run_cell = [&](mec::Policy& policy, const std::string& name, int n) {
     eval.num_users = n;
@@ -60,80 +60,63 @@ EvaluateResult run_evaluate(const EvaluateOptions& opt, const std::filesystem::p
       auto policy = mec::make_baseline(name, scenario, opt.first_seed);
       run_cell(*policy, name, n);
     }
+  std::vector<mec::LatencyBound> bounds;
+  for (int n : opt.users) {
+    eval.num_users = n;
+    bounds.push_back(mec::no_contention_bound(scenario, eval));
+    if (opt.show_progress) progress.update(++done, "no-contention bound N=" + std::to_string(n));
+  }
   if (opt.show_progress) progress.finish();
 
   EvaluateResult res;
   res.out_dir = out_dir;
-  std::string csv =
-      "policy,num_users,latency_s,latency_ci95,energy_j,accuracy,hallucination,violation,violation_energy,"
-      "violation_accuracy,violation_hallucination,energy_ratio,slot_accuracy,slot_hallucination,offload_share,mean_reward\n";
-  res.summary = nlohmann::json::object();
-  for (const auto& c : cells) {
-    csv += fmt::format("{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g}\n",
-                       c.policy, c.num_users, c.latency_s.mean, c.latency_s.ci95, c.energy_j.mean, c.accuracy.mean,
-                       c.hallucination.mean, c.violation.mean, c.violation_energy.mean, c.violation_accuracy.mean,
-                       c.violation_hallucination.mean, c.energy_ratio.mean, c.slot_accuracy.mean, c.slot_hallucination.mean,
-                       c.offload_share.mean, c.mean_reward.mean);
-    nlohmann::json cell = c.to_json();
-    cell.erase("per_seed");
-    res.summary[c.policy][std::to_string(c.num_users)] = cell;
-  }
-  write_file_atomic(dir.file("results.csv"), csv);
+  res.summary = mec::write_cells_csv(dir, cells);
+  mec::Headroom headroom = mec::headroom_vs_best(bounds, cells, baselines);
+  dir.write_json("latency_bound.json", headroom.json);
 
-  // Learned vs the best baseline that meets every long-run constraint, per N.
+  // Learned vs the best baseline that meets every long-run constraint, per N, next to the largest
+  // reduction any policy could have (the no-contention bound).
   std::string gains = "\nlearned policy vs the lowest-latency baseline that meets every constraint:\n";
-  gains += fmt::format("{:<24} {:>5} {:>22} {:>12} {:>12} {:>14} {:>10}\n", "policy", "N", "best baseline", "its latency",
-                       "learned", "latency gain", "learned ok");
+  gains += fmt::format("{:<24} {:>5} {:>22} {:>12} {:>12} {:>14} {:>14} {:>10}\n", "policy", "N", "best baseline",
+                       "its latency", "learned", "latency gain", "largest gain", "learned ok");
   res.vs_best = nlohmann::json::object();
   for (const auto& ln : learned_names)
-    for (int n : opt.users) {
+    for (size_t k = 0; k < opt.users.size(); ++k) {
+      const int n = opt.users[k];
       const mec::EvalSummary* mine = nullptr;
-      const mec::EvalSummary* best = nullptr;
-      for (const auto& c : cells) {
-        if (c.num_users != n) continue;
-        if (c.policy == ln) mine = &c;
-        const bool is_baseline = std::find(baselines.begin(), baselines.end(), c.policy) != baselines.end();
-        if (is_baseline && c.meets_all() && (!best || c.latency_s.mean < best->latency_s.mean)) best = &c;
-      }
+      for (const auto& c : cells)
+        if (c.num_users == n && c.policy == ln) mine = &c;
+      const mec::EvalSummary* best = mec::best_meeting_all(cells, n, baselines);
+      const double bound = bounds[k].latency_s.mean;
       nlohmann::json e;
       e["learned_latency_s"] = mine->latency_s.mean;
       e["learned_meets_all"] = mine->meets_all();
       e["learned_violation"] = mine->violation.mean;
+      e["bound_latency_s"] = bound;
       if (best) {
         const double gain = 1.0 - mine->latency_s.mean / best->latency_s.mean;
+        const double largest = 1.0 - bound / best->latency_s.mean;
         e["best_baseline"] = best->policy;
         e["best_latency_s"] = best->latency_s.mean;
         e["latency_reduction"] = gain;
-        gains += fmt::format("{:<24} {:>5} {:>22} {:>12.3f} {:>12.3f} {:>13.1f}% {:>10}\n", ln, n, best->policy,
-                             best->latency_s.mean, mine->latency_s.mean, 100 * gain, mine->meets_all() ? "yes" : "NO");
+        e["largest_possible_reduction"] = largest;
+        gains += fmt::format("{:<24} {:>5} {:>22} {:>12.3f} {:>12.3f} {:>13.1f}% {:>13.1f}% {:>10}\n", ln, n,
+                             best->policy, best->latency_s.mean, mine->latency_s.mean, 100 * gain, 100 * largest,
+                             mine->meets_all() ? "yes" : "NO");
       } else {
         e["best_baseline"] = nullptr;
-        gains += fmt::format("{:<24} {:>5} {:>22} {:>12} {:>12.3f} {:>14} {:>10}\n", ln, n, "(none meets all)", "-",
-                             mine->latency_s.mean, "-", mine->meets_all() ? "yes" : "NO");
+        gains += fmt::format("{:<24} {:>5} {:>22} {:>12} {:>12.3f} {:>14} {:>14} {:>10}\n", ln, n, "(none meets all)",
+                             "-", mine->latency_s.mean, "-", "-", mine->meets_all() ? "yes" : "NO");
       }
       res.vs_best[ln][std::to_string(n)] = e;
     }
-  nlohmann::json summary_out = res.summary;
-  dir.write_json("summary.json", summary_out);
+  dir.write_json("summary.json", res.summary);
   dir.write_json("vs_best_baseline.json", res.vs_best);
 
-  PlotSpec spec;
-  spec.title = fmt::format("{}: mean task latency vs users ({} seeds x {} slots, 95% CI)", scenario.name, opt.seeds, opt.slots);
-  spec.xlabel = "users N";
-  spec.ylabel = "mean latency per task (s)";
-  spec.logy = true;
   std::vector<std::string> names = learned_names;
   names.insert(names.end(), baselines.begin(), baselines.end());
-  for (const auto& name : names) {
-    PlotSeries s;
-    s.name = name;
-    for (const auto& c : cells)
-      if (c.policy == name)
-        s.x.push_back(c.num_users), s.y.push_back(std::max(c.latency_s.mean, 1e-3)), s.y_err.push_back(c.latency_s.ci95);
-    spec.series.push_back(std::move(s));
-  }
-  res.plot_written = plot_lines(spec, dir.file("latency_vs_users"));
-  res.table = mec::format_table(cells, scenario) + gains;
+  res.plot_written = mec::plot_latency_vs_users(scenario, cells, names, bounds, opt.seeds, opt.slots, dir);
+  res.table = mec::format_table(cells, scenario) + headroom.table + gains;
   write_file_atomic(dir.file("table.txt"), res.table);
   return res;
 }

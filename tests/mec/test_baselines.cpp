@@ -3,10 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "mec/calibration.h"
 #include "mec/evaluate.h"
 #include "mec/policy.h"
+#include "mec/vec_env_impl.h"
 #include "test_helpers.h"
 
 namespace mecllm::mec {
@@ -61,6 +63,41 @@ TEST(Baselines, random_policy_is_reproducible_per_seed) {
   auto a = run(s, "random", 4, 300, 2), b = run(s, "random", 4, 300, 2);
   EXPECT_EQ(a.latency_s.mean, b.latency_s.mean);
   EXPECT_EQ(a.offload_share.mean, b.offload_share.mean);
+}
+
+// How many users in `slots` slots chose other than the least latency against the slot-start queue.
+int decisions_unlike_slot_start_search(const Scenario& s, int users, int slots) {
+  VecEnv env(s, 1, users, 5);
+  auto policy = make_baseline("greedy-latency", s, 1);
+  policy->reset(env);
+  const auto& impl = env.impl();
+  std::vector<float> actions(size_t(users) * env.act_dim());
+  int differ = 0;
+  for (int t = 0; t < slots; ++t) {
+    policy->act(env, actions);
+    int active = 0;
+    for (int n = 0; n < users; ++n) active += impl.active[n];
+    for (int n = 0; n < users; ++n) {
+      if (!impl.active[n]) continue;
+      double best = 1e300, best_x = 0;
+      for (int c = 0; c <= impl.prompts[n]; ++c) {
+        std::vector<double> edge(impl.edge.begin(), impl.edge.begin() + impl.edge_block);
+        double x = double(c) / impl.prompts[n];
+        double lat = impl.serve(n, x, 1.0 / active, edge.data()).latency_s;
+        if (lat < best) best = lat, best_x = x;
+      }
+      differ += std::abs(actions[size_t(n) * env.act_dim()] - best_x) > 1e-6;
+    }
+    env.step(actions);
+  }
+  return differ;
+}
+
+TEST(Baselines, greedy_sees_earlier_users_of_the_slot_only_when_sequential) {
+  Scenario s = testing::load("default");
+  EXPECT_GT(decisions_unlike_slot_start_search(s, 30, 100), 0);  // in turn: later users see the load
+  s.baselines.sequential_in_slot = false;
+  EXPECT_EQ(decisions_unlike_slot_start_search(s, 30, 100), 0);  // at once: each on the slot-start queue
 }
 
 // mec-model.md "Calibration of the defaults", on the profiles measured from the project's own

@@ -34,6 +34,17 @@ TEST(SimCli, compare_quick_writes_csv_summary_and_plot) {
   EXPECT_TRUE(fs::exists(out / "results.csv"));
   EXPECT_TRUE(fs::exists(out / "config.yaml"));
   EXPECT_TRUE(fs::exists(out / "latency_vs_users.dat"));
+  // The no-contention bound per N, below the best constraint-meeting baseline it is compared with.
+  EXPECT_NE(r.output.find("no-contention bound"), std::string::npos) << r.output;
+  auto bound = mecllm::read_json_file(out / "latency_bound.json");
+  for (const char* n : {"5", "10"}) {
+    ASSERT_TRUE(bound.contains(n)) << bound.dump();
+    EXPECT_GT(bound[n]["latency_s"].get<double>(), 0.0);
+    if (!bound[n]["best_baseline"].is_null()) {
+      EXPECT_LE(bound[n]["latency_s"].get<double>(), bound[n]["best_latency_s"].get<double>());
+      EXPECT_GE(bound[n]["largest_possible_reduction"].get<double>(), 0.0);
+    }
+  }
 }
 
 TEST(SimCli, run_prints_the_table_and_writes_the_summary) {
