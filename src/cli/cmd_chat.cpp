@@ -42,12 +42,14 @@ void setup(CLI::App& app) {
     ChatSession chat(model, *tok, *family, opt, a->system);
     std::cerr << fmt::format("chat ({} template, context {}); one message per line, /reset, end of input quits\n",
                              chat_family_name(*family), model.context_length());
-    std::string line;
+    std::string line, last_error;
+    int turns = 0, failed = 0;
     while (std::cerr << "> " << std::flush, std::getline(std::cin, line)) {
       if (line == "/reset") {
         chat.reset();
         continue;
       }
+      ++turns;
       try {
         const GenerateResult r = chat.reply(line, [](std::string_view p) {
           std::cout << p << std::flush;
@@ -58,8 +60,12 @@ void setup(CLI::App& app) {
                                  chat.position(), model.context_length());
       } catch (const mecllm::InputError& e) {  // e.g. the context is full: say so, keep going
         std::cerr << "error: " << e.what() << " (/reset to start over)\n";
+        ++failed, last_error = e.what();
       }
     }
+    // A scripted session (stdin from a file) must not look successful when nothing was answered.
+    if (turns > 0 && failed == turns)
+      throw mecllm::InputError(fmt::format("every one of {} turns failed (last: {})", turns, last_error));
   });
 }
 

@@ -47,8 +47,8 @@ void setup(CLI::App& app) {
   app.add_option("--mc", a->in.mc_file, "multiple-choice JSONL file");
   app.add_option("--truthfulqa", a->in.truthfulqa_file, "TruthfulQA mc_task.json-style file");
   app.add_option("--text", a->in.text_file, "text for perplexity (instead of --data)");
-  app.add_option("--threads", a->threads, "engine threads (0: all)");
-  app.add_option("--max-items", a->max_items, "items per task at most (0: all)");
+  app.add_option("--threads", a->threads, "engine threads (0: all)")->check(mecllm::cli::at_least(0));
+  app.add_option("--max-items", a->max_items, "items per task at most (0: all)")->check(mecllm::cli::at_least(0));
   app.add_option("--out", a->out, "run directory (default runs/eval__<time>)");
   app.add_option("--config", a->configs, "config layers (YAML files or names), applied in order");
   app.add_option("--set", a->sets, "override one setting, e.g. --set qa.max_tokens=16");

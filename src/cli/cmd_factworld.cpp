@@ -46,7 +46,7 @@ void setup(CLI::App& app) {
   ev->add_option("--model", e->model, "model file (GGUF, llama2.c, safetensors)")->required();
   ev->add_option("--world", e->world, "factworld directory")->required();
   ev->add_option("--tokenizer", e->tokenizer, "tokenizer file; default: the one in the model file");
-  ev->add_option("--max", e->max_questions, "questions per split (0 = all)");
+  ev->add_option("--max", e->max_questions, "questions per split (0 = all)")->check(mecllm::cli::at_least(0));
   ev->add_option("--device", e->device, "cpu | cuda | cuda:N");
   ev->add_option("--answers", e->answers, "write every question, its reference and the model's answer here (JSON Lines)");
   ev->callback([e] {

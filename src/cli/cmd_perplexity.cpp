@@ -30,7 +30,7 @@ void setup(CLI::App& app) {
   app.add_option("-m,--model", a->model, "model to score")->required();
   app.add_option("-f,--file", a->file, "text file")->required();
   app.add_option("--ctx", a->opt.ctx, "window length (tokens)")->capture_default_str();
-  app.add_option("--chunks", a->opt.max_chunks, "windows at most; 0 = all")->capture_default_str();
+  app.add_option("--chunks", a->opt.max_chunks, "windows at most; 0 = all")->capture_default_str()->check(mecllm::cli::at_least(0));
   app.add_option("--ref", a->ref, "reference model (KL divergence and top-1 agreement against it)");
   app.add_option("-t,--threads", a->threads, "threads (>= 1)")->capture_default_str();
   app.add_option("--type", a->type, "re-quantise the model's weights at load: f16, q8_0, q4_0, q4_k");

@@ -19,7 +19,7 @@
 namespace {
 
 struct SimArgs {
-  std::string scenario = "default", policy = "greedy-constrained", users, out, policies;
+  std::string scenario = "default", policy = "greedy-constrained", users = "5,10,20,30,50", out, policies;
   int users_n = -1, slots = 2000, seeds = 5;  // users_n < 0: the scenario's num_users
   uint64_t seed = 1;
   bool quick = false;
@@ -57,13 +57,13 @@ void setup_sim(CLI::App& app) {
 
   CLI::App* cmp = app.add_subcommand("compare", "every baseline at every user count");
   common_options(*cmp, *a);
-  cmp->add_option("--users", a->users, "comma-separated user counts")->default_str("5,10,20,30,50");
+  cmp->add_option("--users", a->users, "comma-separated user counts")->capture_default_str();
   cmp->add_option("--policies", a->policies, "comma-separated baselines (default: all)");
   cmp->add_flag("--quick", a->quick, "at most 400 slots and 2 seeds: a smoke run in seconds");
   cmp->callback([a] {
     auto scenario = mecllm::mec::load_scenario(mecllm::config::split_list(a->scenario), a->sets);
     mecllm::mec::CompareOptions opt;
-    opt.users = mecllm::mec::parse_user_list(a->users.empty() ? "5,10,20,30,50" : a->users, "--users");
+    opt.users = mecllm::mec::parse_user_list(a->users, "--users");
     opt.policies = mecllm::config::split_list(a->policies);
     opt.slots = a->slots, opt.seeds = a->seeds, opt.first_seed = a->seed, opt.quick = a->quick;
     auto dir = a->out.empty() ? mecllm::default_run_dir("sim_compare__" + scenario.name) : std::filesystem::path(a->out);
@@ -75,11 +75,11 @@ void setup_sim(CLI::App& app) {
 
   CLI::App* cal = app.add_subcommand("calibrate", "analytic utilisation, energy and quality of the pure strategies");
   cal->add_option("--scenario", a->scenario, "scenario name(s) or YAML path(s)")->capture_default_str();
-  cal->add_option("--users", a->users, "comma-separated user counts")->default_str("5,10,20,30,50");
+  cal->add_option("--users", a->users, "comma-separated user counts")->capture_default_str();
   cal->add_option("--set", a->sets, "scenario override key=value (repeatable)");
   cal->callback([a] {
     auto scenario = mecllm::mec::load_scenario(mecllm::config::split_list(a->scenario), a->sets);
-    auto users = mecllm::mec::parse_user_list(a->users.empty() ? "5,10,20,30,50" : a->users, "--users");
+    auto users = mecllm::mec::parse_user_list(a->users, "--users");
     fmt::print("{}", mecllm::mec::calibrate(scenario, users).to_text());
   });
 }

@@ -26,7 +26,7 @@ void setup_train(CLI::App& sub) {
   sub.add_flag("--no-imagination", r->no_imagination, "WM-PPO ablation: no imagined rollouts");
   sub.add_option("--scenario", r->scenario, "scenario name(s) or YAML path(s), comma-separated layers")->capture_default_str();
   sub.add_option("--users", r->users, "number of users N")->capture_default_str();
-  sub.add_option("--steps", r->steps, "environment slots to train for (default: rl.ppo.total_steps)");
+  sub.add_option("--steps", r->steps, "environment slots to train for (default: rl.ppo.total_steps)")->check(mecllm::cli::at_least(1));
   sub.add_option("--seed", r->seed, "seed")->capture_default_str();
   sub.add_option("--out", *out, "run directory (default runs/<scenario>__<algo>__seed<k>__<time>)");
   sub.add_option("--config", *configs, "rl presets from configs/rl, comma-separated (e.g. tiny, paper)");

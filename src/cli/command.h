@@ -20,6 +20,24 @@ struct CommandSpec {
 
 std::vector<CommandSpec>& command_registry();
 
+// Validator of an integer option: "--flag: expected an integer >= lo, got -1" (CLI11's own
+// NonNegativeNumber/Range messages print the bounds as doubles up to 1.8e308).
+inline CLI::Validator at_least(long long lo) {
+  return CLI::Validator(
+      [lo](std::string& text) -> std::string {
+        size_t used = 0;
+        long long v = 0;
+        try {
+          v = std::stoll(text, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used == 0 || used != text.size()) return "expected an integer, got '" + text + "'";
+        return v >= lo ? std::string() : "expected an integer >= " + std::to_string(lo) + ", got " + text;
+      },
+      "INT>=" + std::to_string(lo));
+}
+
 struct Registrar {
   Registrar(std::string name, std::string description, std::function<void(CLI::App&)> setup) {
     command_registry().push_back({std::move(name), std::move(description), std::move(setup)});

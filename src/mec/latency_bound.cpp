@@ -107,7 +107,7 @@ Headroom headroom_vs_best(const std::vector<LatencyBound>& bounds, const std::ve
     } else {
       e["best_baseline"] = nullptr;
       h.table += fmt::format("{:>5} {:>9.3f} ±{:<6.3f} {:>22} {:>12} {:>22}\n", b.num_users, b.latency_s.mean,
-                             b.latency_s.ci95, "(none meets all)", "-", "-");
+                             b.latency_s.ci95, candidates.empty() ? "(no baselines run)" : "(none meets all)", "-", "-");
     }
     h.json[std::to_string(b.num_users)] = e;
   }

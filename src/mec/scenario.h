@@ -184,6 +184,7 @@ struct Scenario {
   int horizon = 200;         // slots per episode
   double slot_s = 1.0;       // slot length Delta (s)
   double latency_ref_s = 10; // T_ref of the reward
+  bool observe_greedy_share = false;  // one more observation feature (VecEnv::Impl::greedy_share)
   ChannelConfig channel;
   MobilityConfig mobility;
   WorkloadConfig workload;
@@ -205,6 +206,9 @@ struct Scenario {
     v("horizon", horizon, "slots per episode");
     v("slot_s", slot_s, "slot length (s)");
     v("latency_ref_s", latency_ref_s, "latency normaliser T_ref of the reward (s)");
+    v("observe_greedy_share", observe_greedy_share,
+      "append to each observation the offload share of least latency against the slot-start state (what "
+      "greedy-latency picks when all users decide at once; a deployment then needs the server's queue state)");
     v("channel", channel);
     v("mobility", mobility);
     v("workload", workload);

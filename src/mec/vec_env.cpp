@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "common/errors.h"
 #include "mec/vec_env_impl.h"
@@ -85,7 +86,8 @@ VecEnv::Impl::Impl(const Scenario& s, int num_envs, int num_users, uint64_t seed
   active.assign(EN, 0), prompts.assign(EN, 0), difficulty.assign(EN, 0);
   in_tok.assign(EN * J, 0), out_tok.assign(EN * J, 0), ctx_bits.assign(EN * J, 0);
   sum_in.assign(EN, 0), sum_out.assign(EN, 0), sum_ctx.assign(EN, 0);
-  obs.assign(EN * kObsDim, 0.f), final_obs.assign(EN * kObsDim, 0.f);
+  obs_dim = kObsDim + (s.observe_greedy_share ? 1 : 0);
+  obs.assign(EN * obs_dim, 0.f), final_obs.assign(EN * obs_dim, 0.f);
   rewards.assign(E, 0.f), user_rewards.assign(EN, 0.f), costs.assign(EN * kNumCosts, 0.f);
   terminated.assign(E, 0), truncated.assign(E, 0), info.assign(E, {}), outcome.assign(EN, {});
   cost_slot.assign(size_t(E) * kNumCosts, 0.f), had_active.assign(E, 0), acted.assign(EN, 0);
@@ -290,7 +292,7 @@ void VecEnv::Impl::write_obs(int e, float* out) const {
   const double* blk = &edge[size_t(e) * edge_block];
   for (int n = 0; n < N; ++n) {
     size_t i = size_t(e) * N + n;
-    float* o = out + i * kObsDim;
+    float* o = out + i * obs_dim;
     const int sv = server[i];
     const bool a = active[i];
     o[kObsGainDb] = float((gain_db[i] + 100.0) / 20.0);
@@ -314,7 +316,23 @@ void VecEnv::Impl::write_obs(int e, float* out) const {
     o[kObsSlot] = float(double(slot[e]) / sc.horizon);
     o[kObsActive] = a ? 1.f : 0.f;
     write_task_features(i, 1.0 / std::max(1, n_active), o);
+    if (obs_dim > kObsDim) o[kObsDim] = a ? float(greedy_share(i, 1.0 / std::max(1, n_active))) : 0.f;
   }
+}
+
+double VecEnv::Impl::greedy_share(size_t i, double bw_share) const {
+  const int e = int(i) / N;
+  const double* blk = &edge[size_t(e) * edge_block];
+  search_edge.resize(size_t(edge_block));
+  const int cands = scenario.workload.round_to_prompts ? prompts[i] + 1 : scenario.baselines.search_grid;
+  double best_x = 0, best = std::numeric_limits<double>::infinity();
+  for (int c = 0; c < cands; ++c) {
+    const double x = double(c) / std::max(cands - 1, 1);
+    std::copy_n(blk, edge_block, search_edge.begin());
+    const double latency = serve(int(i), x, bw_share, search_edge.data()).latency_s;
+    if (latency < best) best = latency, best_x = x;
+  }
+  return best_x;
 }
 
 void VecEnv::Impl::write_task_features(size_t i, double bw_share, float* o) const {
@@ -463,7 +481,7 @@ VecEnv& VecEnv::operator=(VecEnv&&) noexcept = default;
 
 int VecEnv::num_envs() const { return impl_->E; }
 int VecEnv::num_users() const { return impl_->N; }
-int VecEnv::obs_dim() const { return kObsDim; }
+int VecEnv::obs_dim() const { return impl_->obs_dim; }
 int VecEnv::act_dim() const { return impl_->act_dim; }
 int VecEnv::horizon() const { return impl_->scenario.horizon; }
 

@@ -42,7 +42,7 @@ enum ObsFeature : int {
   kObsUploadTime,      // upload time of the whole task at an equal share among active users / latency_ref_s (<= 10)
   kObsEdgeTime,        // edge prefill + decode of the whole task at batch 1, prompts in sequence / latency_ref_s
   kObsLocalEnergy,     // energy of running the whole task locally / (100 * Ebar_n)
-  kObsDim
+  kObsDim              // (scenario.observe_greedy_share appends Impl::greedy_share at index kObsDim)
 };
 
 // Outcome of one user's task for a given offload share (what step() books and baselines preview).
@@ -64,6 +64,7 @@ struct VecEnv::Impl {
   Scenario scenario;
   int E = 0, N = 0, J = 0;  // envs, users, prompts_max
   int act_dim = 1;
+  int obs_dim = kObsDim;
   FadingKind fading = FadingKind::rayleigh;
   double noise_w_hz = 0, p_tx_w = 0, p_bs_w = 0;
 
@@ -122,6 +123,7 @@ struct VecEnv::Impl {
   // ---- scratch (sized once)
   std::vector<double> share;          // (N) bandwidth share of this env's users
   std::vector<std::pair<double, int>> order;  // (N) (arrival time, user)
+  mutable std::vector<double> search_edge;    // (edge_block) greedy_share's trial copy of the queue
 
   Impl(const Scenario& s, int num_envs, int num_users, uint64_t seed);
 
@@ -130,6 +132,10 @@ struct VecEnv::Impl {
   void next_slot(int e);           // mobility, channel, new tasks
   void write_obs(int e, float* out) const;
   void write_task_features(size_t i, double bw_share, float* o) const;  // kObsLocalTime.. of one user
+  // The offload share of least latency for user i's task against the slot-start edge queue and
+  // device backlog at bandwidth share bw_share: greedy-latency's choice when every user decides
+  // at once (baselines.sequential_in_slot false). Candidates as in the baselines' search.
+  double greedy_share(size_t i, double bw_share) const;
 
   // ---- the slot model, shared by step() and full-knowledge baselines
   // Effective share after rounding to whole prompts (when the scenario says so).

@@ -105,7 +105,8 @@ EvaluateResult run_evaluate(const EvaluateOptions& opt, const std::filesystem::p
                              mine->meets_all() ? "yes" : "NO");
       } else {
         e["best_baseline"] = nullptr;
-        gains += fmt::format("{:<24} {:>5} {:>22} {:>12} {:>12.3f} {:>14} {:>14} {:>10}\n", ln, n, "(none meets all)",
+        gains += fmt::format("{:<24} {:>5} {:>22} {:>12} {:>12.3f} {:>14} {:>14} {:>10}\n", ln, n,
+                             baselines.empty() ? "(no baselines run)" : "(none meets all)",
                              "-", mine->latency_s.mean, "-", "-", mine->meets_all() ? "yes" : "NO");
       }
       res.vs_best[ln][std::to_string(n)] = e;

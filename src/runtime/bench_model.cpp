@@ -125,6 +125,9 @@ BenchModelResult bench_model(const BenchModelOptions& opt) {
     Transformer tr = Transformer::load(opt.model, lo);
     const int ctx = tr.context_length();
     const int pp = std::min(opt.n_prompt, ctx), tg = std::min(opt.n_gen, ctx);
+    if (opt.n_prompt > ctx || opt.n_gen > ctx)
+      log_warn("bench model: pp {} / tg {} exceed the model's context of {} tokens; measuring pp{} / tg{}", opt.n_prompt,
+               opt.n_gen, ctx, pp, tg);
     res.weight_type = quant_type_name(tr.weight_type());
     res.notes = tr.notes();
     uint64_t kv = 0;

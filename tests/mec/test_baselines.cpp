@@ -100,6 +100,29 @@ TEST(Baselines, greedy_sees_earlier_users_of_the_slot_only_when_sequential) {
   EXPECT_EQ(decisions_unlike_slot_start_search(s, 30, 100), 0);  // at once: each on the slot-start queue
 }
 
+TEST(Baselines, observed_greedy_share_is_what_greedy_picks_deciding_at_once) {
+  Scenario s = testing::load("default");
+  s.baselines.sequential_in_slot = false;
+  s.observe_greedy_share = true;
+  const int users = 20;
+  VecEnv env(s, 1, users, 9);
+  ASSERT_EQ(env.obs_dim(), kObsDim + 1);
+  auto greedy = make_baseline("greedy-latency", s, 1);
+  greedy->reset(env);
+  std::vector<float> actions(size_t(users) * env.act_dim());
+  int offloads = 0;
+  for (int t = 0; t < 100; ++t) {
+    greedy->act(env, actions);
+    for (int n = 0; n < users; ++n) {
+      const float hint = env.observations()[size_t(n) * env.obs_dim() + kObsDim];
+      EXPECT_FLOAT_EQ(hint, env.impl().active[n] ? actions[size_t(n) * env.act_dim()] : 0.f) << "slot " << t;
+      offloads += hint > 0;
+    }
+    env.step(actions);
+  }
+  EXPECT_GT(offloads, 10);
+}
+
 // mec-model.md "Calibration of the defaults", on the profiles measured from the project's own
 // ECLD variants (docs/mec.md has the figures).
 TEST(Calibration, default_scenario_makes_every_pure_strategy_lose_somewhere) {

@@ -77,6 +77,27 @@ TEST(SimCli, bad_config_exits_nonzero_naming_key_or_file) {
   }
 }
 
+TEST(CliValidation, negative_or_empty_counts_are_errors_naming_the_flag) {
+  // These once fell back silently to a default ("all windows", the config's steps, ...).
+  struct Case {
+    std::string args, needle;
+  } cases[] = {
+      {"sim compare --scenario tiny --users ''", "--users"},
+      {"perplexity -m missing.gguf -f missing.txt --chunks -1", "--chunks"},
+      {"eval -m missing.gguf --threads -1", "--threads"},
+      {"train --algo ppo --steps -1", "--steps"},
+      {"factworld eval --model missing.gguf --world missing --max -1", "--max"},
+  };
+  const std::string help = run("--help").output;
+  for (const auto& c : cases) {
+    const std::string sub = c.args.substr(0, c.args.find(' '));
+    if (help.find(sub) == std::string::npos) continue;  // subcommand not in this build (LibTorch off)
+    Result r = run(c.args + " --out " + out_dir("validation").string());
+    EXPECT_NE(r.status, 0) << c.args << "\n" << r.output;
+    EXPECT_NE(r.output.find(c.needle), std::string::npos) << c.args << "\n" << r.output;
+  }
+}
+
 TEST(BenchCli, env_benchmark_writes_json) {
   fs::path out = out_dir("bench");
   Result r = run("bench env --users 4 --seconds 0.05 --out " + out.string());
