@@ -37,10 +37,8 @@ void ThresholdPolicy::act(const VecEnv& env, std::span<float> actions) {
   fill_bandwidth(env, actions);
 }
 
-SlotSearchPolicy::SlotSearchPolicy(Rule rule, int grid_points, double lyapunov_v, bool sequential_in_slot)
-    : rule_(rule), grid_points_(grid_points), lyapunov_v_(lyapunov_v), sequential_(sequential_in_slot) {
-  MECLLM_CHECK(grid_points_ >= 2, "grid_points {}", grid_points_);
-}
+SlotSearchPolicy::SlotSearchPolicy(Rule rule, double lyapunov_v, bool sequential_in_slot)
+    : rule_(rule), lyapunov_v_(lyapunov_v), sequential_(sequential_in_slot) {}
 
 std::string SlotSearchPolicy::name() const {
   switch (rule_) {
@@ -78,7 +76,6 @@ double SlotSearchPolicy::score(const VecEnv::Impl& s, int i, const UserOutcome& 
 void SlotSearchPolicy::act(const VecEnv& env, std::span<float> actions) {
   const auto& s = env.impl();
   const int A = env.act_dim();
-  const bool whole = s.scenario.workload.round_to_prompts;
   scratch_.resize(s.edge_block);
   trial_.resize(s.edge_block);
   for (int e = 0; e < s.E; ++e) {
@@ -90,7 +87,7 @@ void SlotSearchPolicy::act(const VecEnv& env, std::span<float> actions) {
       const int i = e * s.N + n;
       actions[size_t(i) * A] = 0.f;
       if (!s.active[i]) continue;
-      const int cands = whole ? s.prompts[i] + 1 : grid_points_;
+      const int cands = s.search_candidates(size_t(i));
       double best_x = 0, best = std::numeric_limits<double>::infinity();
       for (int c = 0; c < cands; ++c) {
         double x = double(c) / (cands - 1);
@@ -118,14 +115,11 @@ std::unique_ptr<Policy> make_baseline(const std::string& name, const Scenario& s
   if (name == "always-offload") return std::make_unique<ConstantPolicy>(name, 1.f);
   if (name == "random") return std::make_unique<RandomPolicy>(seed);
   if (name == "greedy-latency")
-    return std::make_unique<SlotSearchPolicy>(SlotSearchPolicy::Rule::greedy_latency, b.search_grid, b.lyapunov_v,
-                                              b.sequential_in_slot);
+    return std::make_unique<SlotSearchPolicy>(SlotSearchPolicy::Rule::greedy_latency, b.lyapunov_v, b.sequential_in_slot);
   if (name == "greedy-constrained")
-    return std::make_unique<SlotSearchPolicy>(SlotSearchPolicy::Rule::greedy_constrained, b.search_grid, b.lyapunov_v,
-                                              b.sequential_in_slot);
+    return std::make_unique<SlotSearchPolicy>(SlotSearchPolicy::Rule::greedy_constrained, b.lyapunov_v, b.sequential_in_slot);
   if (name == "lyapunov")
-    return std::make_unique<SlotSearchPolicy>(SlotSearchPolicy::Rule::lyapunov, b.search_grid, b.lyapunov_v,
-                                              b.sequential_in_slot);
+    return std::make_unique<SlotSearchPolicy>(SlotSearchPolicy::Rule::lyapunov, b.lyapunov_v, b.sequential_in_slot);
   if (name == "threshold") return std::make_unique<ThresholdPolicy>(b.threshold_gain_db, b.threshold_min_difficulty);
   std::string valid;
   for (const auto& n : baseline_names()) valid += (valid.empty() ? "" : ", ") + n;

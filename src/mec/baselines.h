@@ -60,14 +60,14 @@ class ThresholdPolicy : public Policy {
 class SlotSearchPolicy : public Policy {
  public:
   enum class Rule { greedy_latency, greedy_constrained, lyapunov };
-  SlotSearchPolicy(Rule rule, int grid_points, double lyapunov_v, bool sequential_in_slot = true);
+  // Candidates per user: VecEnv::Impl::search_candidates (whole prompts, or baselines.search_grid).
+  SlotSearchPolicy(Rule rule, double lyapunov_v, bool sequential_in_slot = true);
   std::string name() const override;
   void act(const VecEnv& env, std::span<float> actions) override;
 
  private:
   double score(const VecEnv::Impl& s, int i, const UserOutcome& o) const;
   Rule rule_;
-  int grid_points_;    // candidate x in {0, 1/(g-1), ..., 1} (or every whole prompt when rounding)
   double lyapunov_v_;  // V of drift-plus-penalty: weight of latency/T_ref against the queues
   bool sequential_;    // each user's search sees the edge load committed by the users before it
   std::vector<double> scratch_, trial_;

@@ -324,7 +324,7 @@ double VecEnv::Impl::greedy_share(size_t i, double bw_share) const {
   const int e = int(i) / N;
   const double* blk = &edge[size_t(e) * edge_block];
   search_edge.resize(size_t(edge_block));
-  const int cands = scenario.workload.round_to_prompts ? prompts[i] + 1 : scenario.baselines.search_grid;
+  const int cands = search_candidates(i);
   double best_x = 0, best = std::numeric_limits<double>::infinity();
   for (int c = 0; c < cands; ++c) {
     const double x = double(c) / std::max(cands - 1, 1);

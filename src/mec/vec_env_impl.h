@@ -132,6 +132,11 @@ struct VecEnv::Impl {
   void next_slot(int e);           // mobility, channel, new tasks
   void write_obs(int e, float* out) const;
   void write_task_features(size_t i, double bw_share, float* o) const;  // kObsLocalTime.. of one user
+  // Candidate shares of the per-slot searches for user i's task: c / (count - 1) for c < count,
+  // i.e. every whole-prompt split, or baselines.search_grid points when x is fluid.
+  int search_candidates(size_t i) const {
+    return scenario.workload.round_to_prompts ? prompts[i] + 1 : scenario.baselines.search_grid;
+  }
   // The offload share of least latency for user i's task against the slot-start edge queue and
   // device backlog at bandwidth share bw_share: greedy-latency's choice when every user decides
   // at once (baselines.sequential_in_slot false). Candidates as in the baselines' search.
