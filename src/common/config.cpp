@@ -100,11 +100,12 @@ void Reader::read_scalar(const YAML::Node& n, std::string& out, const std::strin
 
 YAML::Node load_yaml_file(const std::string& path) {
   if (!std::filesystem::exists(path)) throw InputError(path + ": no such config file");
+  if (std::filesystem::is_directory(path)) throw InputError(path + ": is a directory, expected a YAML config file");
   try {
     return YAML::LoadFile(path);
   } catch (const YAML::ParserException& e) {
     throw InputError(path + ": YAML syntax error at line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
-  } catch (const YAML::Exception& e) {
+  } catch (const std::exception& e) {  // YAML::Exception, or the stream's own failure
     throw InputError(path + ": cannot read: " + e.what());
   }
 }

@@ -32,6 +32,7 @@ void write_file_atomic(const std::filesystem::path& path, const std::string& con
 }
 
 std::string read_text_file(const std::filesystem::path& path) {
+  if (std::filesystem::is_directory(path)) throw InputError(path.string() + ": is a directory, expected a file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path.string() + ": cannot open");
   std::ostringstream ss;

@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "common/config.h"
+#include "common/rundir.h"
 
 using namespace mecllm;
 
@@ -105,4 +108,13 @@ TEST(Config, MissingFileIsNamed) {
   Outer o;
   std::string msg = error_of([&] { config::load_layers(o, {"/nonexistent/x.yaml"}, {}); });
   EXPECT_NE(msg.find("/nonexistent/x.yaml"), std::string::npos) << msg;
+}
+
+TEST(Config, DirectoryGivenAsConfigIsNamed) {
+  Outer o;
+  const std::string dir = std::filesystem::temp_directory_path().string();
+  std::string msg = error_of([&] { config::load_layers(o, {dir}, {}); });
+  EXPECT_NE(msg.find(dir + ": is a directory"), std::string::npos) << msg;
+  msg = error_of([&] { read_text_file(dir); });
+  EXPECT_NE(msg.find(dir + ": is a directory"), std::string::npos) << msg;
 }

@@ -57,6 +57,16 @@ TEST(SimCli, run_prints_the_table_and_writes_the_summary) {
   EXPECT_EQ(summary["per_seed"].size(), 2u);
 }
 
+TEST(SimCli, run_without_any_task_says_so_instead_of_printing_zero_latency) {
+  fs::path out = out_dir("no_tasks");
+  Result r = run("sim run --scenario default --users 1 --slots 1 --seeds 2 --out " + out.string());
+  ASSERT_EQ(r.status, 0) << r.output;
+  auto summary = mecllm::read_json_file(out / "summary.json");
+  if (summary["tasks"].get<int64_t>() > 0) GTEST_SKIP() << "a task arrived in the first slot; nothing to check";
+  EXPECT_NE(r.output.find("no tasks arrived"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("0.000 ±0.000"), std::string::npos) << r.output;
+}
+
 TEST(SimCli, bad_config_exits_nonzero_naming_key_or_file) {
   struct Case {
     std::string args, needle;
@@ -66,6 +76,7 @@ TEST(SimCli, bad_config_exits_nonzero_naming_key_or_file) {
       {"sim run --scenario tiny --set profiles=missing_profiles.json", "missing_profiles.json"},
       {"sim run --scenario tiny --users 0 --slots 5", "users"},
       {"sim run --scenario no_such_scenario", "no_such_scenario"},
+      {"sim run --scenario /tmp", "/tmp: is a directory"},
       {"sim run --scenario tiny --policy nope", "valid baselines"},
       {"sim compare --scenario tiny --users 5,x", "--users"},
   };
