@@ -23,8 +23,12 @@ const std::string kShared = MECLLM_SHARED_DIR;
 const std::string kModel = kShared + "/models/stories260K/stories260K.bin";
 const std::string kGoldenText = kShared + "/golden/stories260K-greedy.txt";
 
+// One directory per test: ctest runs these tests as parallel processes, and each removes its
+// directory at the end (a shared one was removed under a running neighbour).
 std::filesystem::path temp_dir() {
-  const auto d = std::filesystem::temp_directory_path() / "mecllm_test_tools";
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  const auto d = std::filesystem::temp_directory_path() / "mecllm_test_tools" /
+                 (std::string(info->test_suite_name()) + "." + info->name());
   std::filesystem::create_directories(d);
   return d;
 }
