@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "common/rundir.h"
+
 namespace mecllm::config {
 
 size_t edit_distance(std::string_view a, std::string_view b) {
@@ -100,12 +102,12 @@ void Reader::read_scalar(const YAML::Node& n, std::string& out, const std::strin
 
 YAML::Node load_yaml_file(const std::string& path) {
   if (!std::filesystem::exists(path)) throw InputError(path + ": no such config file");
-  if (std::filesystem::is_directory(path)) throw InputError(path + ": is a directory, expected a YAML config file");
+  const std::string text = read_text_file(path);  // names a directory or an unreadable file
   try {
-    return YAML::LoadFile(path);
+    return YAML::Load(text);
   } catch (const YAML::ParserException& e) {
     throw InputError(path + ": YAML syntax error at line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
-  } catch (const std::exception& e) {  // YAML::Exception, or the stream's own failure
+  } catch (const YAML::Exception& e) {
     throw InputError(path + ": cannot read: " + e.what());
   }
 }

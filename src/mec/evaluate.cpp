@@ -135,13 +135,11 @@ nlohmann::json run_to_json(const EvalRun& r) {
 }
 
 nlohmann::json EvalSummary::to_json() const {
-  int64_t tasks = 0;
-  for (const auto& r : runs) tasks += r.tasks;
   nlohmann::json j = {{"policy", policy},
                       {"num_users", num_users},
                       {"slots", slots},
                       {"seeds", runs.size()},
-                      {"tasks", tasks},  // 0: every metric below is an empty mean, not a result
+                      {"tasks", tasks()},
                       {"latency_s", latency_s.mean},
                       {"energy_j", energy_j.mean},
                       {"accuracy", accuracy.mean},

@@ -63,6 +63,12 @@ struct EvalSummary {
   // Long-run constraints met on the seed-averaged figures.
   bool meets_energy = false, meets_accuracy = false, meets_hallucination = false;
   bool meets_all() const { return meets_energy && meets_accuracy && meets_hallucination; }
+  // Tasks over all seeds; 0 means every metric is an empty mean, not a result.
+  int64_t tasks() const {
+    int64_t n = 0;
+    for (const auto& r : runs) n += r.tasks;
+    return n;
+  }
 
   nlohmann::json to_json() const;
 };

@@ -36,9 +36,7 @@ std::string format_table(const std::vector<EvalSummary>& rows, const Scenario& s
   std::string t = fmt::format("{:<19} {:>4} {:>17} {:>10} {:>8} {:>8} {:>7} | {:>6} {:>6} {:>6} {:>6}\n", "policy", "N",
                               "latency s (95%CI)", "energy J", "acc", "halluc", "E/Ebar", "v_E", "v_A", "v_H", "v_any");
   for (const auto& r : rows) {
-    int64_t tasks = 0;
-    for (const auto& run : r.runs) tasks += run.tasks;
-    if (tasks == 0) {  // zeros here would read as a perfect policy
+    if (r.tasks() == 0) {  // zeros here would read as a perfect policy
       t += fmt::format("{:<19} {:>4} no tasks arrived in {} seeds x {} slots: nothing measured (raise --slots)\n",
                        r.policy, r.num_users, r.runs.size(), r.slots);
       continue;
