@@ -129,6 +129,7 @@ BenchModelResult bench_model(const BenchModelOptions& opt) {
       log_warn("bench model: pp {} / tg {} exceed the model's context of {} tokens; measuring pp{} / tg{}", opt.n_prompt,
                opt.n_gen, ctx, pp, tg);
     res.weight_type = quant_type_name(tr.weight_type());
+    if (tr.rows_interleaved() && !res.simd.ends_with(" rows8")) res.simd += " rows8";  // which kernels ran
     res.notes = tr.notes();
     uint64_t kv = 0;
     for (int p = 0; p < tg; ++p) kv += tr.kv_bytes_at(p);

@@ -12,6 +12,7 @@
 #include "common/errors.h"
 #include "common/log.h"
 #include "runtime/quant_blocks.h"
+#include "runtime/rows8.h"
 
 namespace mecllm::runtime {
 
@@ -88,6 +89,8 @@ KernelTable scalar_table() {
   t.attn_scores_f16 = attn_scores_f16_ref;
   t.attn_mix_f32 = attn_mix_f32_ref;
   t.attn_mix_f16 = attn_mix_f16_ref;
+  t.act_gemv8[quant_type_index(QuantType::Q4_0)] = act_gemv8_q4_0_ref;
+  t.act_gemv8[quant_type_index(QuantType::Q8_0)] = act_gemv8_q8_0_ref;
   return t;
 }
 
@@ -109,6 +112,7 @@ KernelTable layer(const KernelTable& base, const KernelTable* over) {
   if (over->attn_mix_f16 != nullptr) t.attn_mix_f16 = over->attn_mix_f16;
   for (int i = 0; i < kNumQuantTypes; ++i) {
     if (over->act_gemv[i] != nullptr) t.act_gemv[i] = over->act_gemv[i];
+    if (over->act_gemv8[i] != nullptr) t.act_gemv8[i] = over->act_gemv8[i];
   }
   return t;
 }

@@ -55,6 +55,11 @@ using QuantizeActFn = void (*)(const float* x, std::byte* row, int64_t n);
 // `row_bytes` apart. Whole row ranges per call let a kernel share work across rows.
 using ActGemvFn = void (*)(const std::byte* w, size_t row_bytes, int64_t rows, const ActQ8& y, int64_t n, float* out);
 
+// out[8g + i] = row 8g + i . y for `groups` groups of eight rows stored in the rows8 layout
+// (rows8.h), n values per row. Every lane sums its row block by block as
+// acc = fma(float(isum_b), d_w * d_y, acc), so every level gives identical results (tested).
+using ActGemv8Fn = void (*)(const std::byte* w, int64_t groups, const ActQ8& y, int64_t n, float* out);
+
 struct KernelTable {
   const char* name = "";
   VecDotFn vec_dot[kNumQuantTypes] = {};  // by quant_type_index; nullptr: not at this level
@@ -66,6 +71,8 @@ struct KernelTable {
   ActGemvFn act_gemv[kNumQuantTypes] = {};
   AttnScoresFn attn_scores_f32 = nullptr, attn_scores_f16 = nullptr;  // F32 / F16 KV cache
   AttnMixFn attn_mix_f32 = nullptr, attn_mix_f16 = nullptr;
+  // by quant_type_index, the rows8 types (Q4_0, Q8_0); filled at every level
+  ActGemv8Fn act_gemv8[kNumQuantTypes] = {};
 };
 
 // The highest level this CPU supports and this build compiled.

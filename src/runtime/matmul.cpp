@@ -7,6 +7,7 @@
 
 #include "common/errors.h"
 #include "runtime/kernels.h"
+#include "runtime/rows8.h"
 
 namespace mecllm::runtime {
 
@@ -19,6 +20,7 @@ constexpr size_t kMaxJobs = 4;
 struct Prepared {
   VecDotFn dot = nullptr;   // float types, or a block type without act_gemv
   ActGemvFn gemv = nullptr;
+  ActGemv8Fn gemv8 = nullptr;  // a rows8 matrix
   const std::byte* act = nullptr;
   size_t act_stride = 0;
 };
@@ -53,6 +55,10 @@ std::array<Prepared, kMaxJobs> prepare(std::span<const MatmulJob> jobs, int n_to
       quantized_in = job.in;
     }
     prep[j].gemv = prepared_act_enabled() ? k.act_gemv[ti] : nullptr;
+    if (job.w->rows8) {
+      prep[j].gemv8 = k.act_gemv8[ti];
+      MECLLM_CHECK(prep[j].gemv8 != nullptr, "no rows8 kernel for {}", quant_type_name(job.w->type));
+    }
     prep[j].act = act_q.data();
     prep[j].act_stride = q_stride;
   }
@@ -62,6 +68,20 @@ std::array<Prepared, kMaxJobs> prepare(std::span<const MatmulJob> jobs, int n_to
 // Rows [r0, r1) of one job for every token.
 void run_rows(const MatmulJob& job, const Prepared& p, int64_t r0, int64_t r1, int n_tok) {
   const WeightMatrix& w = *job.w;
+  if (p.gemv8 != nullptr) {
+    // chunks start on whole groups (row_grain) and end on one or at the last row
+    const size_t group_bytes = w.row_bytes * kRows8;
+    const int64_t g0 = r0 / kRows8, g1 = (r1 + kRows8 - 1) / kRows8;
+    const int64_t step = n_tok == 1 ? std::max<int64_t>(g1 - g0, 1) : 2;  // a prompt batch: 16 rows at a time, in L1
+    for (int64_t g = g0; g < g1; g += step) {
+      for (int t = 0; t < n_tok; ++t) {
+        const ActQ8 y = act_q8_view(p.act + static_cast<size_t>(t) * p.act_stride, w.cols);
+        p.gemv8(w.data + static_cast<size_t>(g) * group_bytes, std::min(step, g1 - g), y, w.cols,
+                job.out + static_cast<size_t>(t) * job.out_stride + g * kRows8);
+      }
+    }
+    return;
+  }
   if (p.gemv != nullptr) {
     // a prompt batch walks rows in groups small enough to stay in L1 while every token reads
     // them; one token takes its whole range in one call
@@ -85,10 +105,16 @@ void run_rows(const MatmulJob& job, const Prepared& p, int64_t r0, int64_t r1, i
 }
 
 // ~8 chunks per thread: small enough to rebalance around a descheduled thread, large enough
-// that claiming one costs nothing next to its dot products.
+// that claiming one costs nothing next to its dot products. A whole number of rows8 groups, so
+// a chunk never splits one (each job's rows also start on a group, row_base).
 int64_t grain_for(int64_t rows, const ThreadPool& pool) {
-  return std::max<int64_t>(4, rows / (8 * static_cast<int64_t>(pool.size())));
+  const int64_t rows_per_chunk = std::max<int64_t>(1, rows / (8 * static_cast<int64_t>(pool.size())));
+  return (rows_per_chunk + kRows8 - 1) / kRows8 * kRows8;
 }
+
+// Jobs of one step share a row range; each starts at a multiple of kRows8 (the rows between
+// are nobody's), so chunk boundaries fall on rows8 groups in every job.
+int64_t padded_rows(const MatmulJob& job) { return (job.w->rows + kRows8 - 1) / kRows8 * kRows8; }
 
 }  // namespace
 
@@ -101,7 +127,7 @@ void matmul(ThreadPool& pool, std::span<const MatmulJob> jobs, int n_tok, std::v
   const std::array<Prepared, kMaxJobs> prep = prepare(jobs, n_tok, act_q);
   int64_t total_rows = 0, work = 0;
   for (const MatmulJob& job : jobs) {
-    total_rows += job.w->rows;
+    total_rows += padded_rows(job);
     work += job.w->rows * job.w->cols * n_tok;
   }
   run_parallel(pool, work, total_rows, grain_for(total_rows, pool), [&](int64_t begin, int64_t end, int) {
@@ -110,7 +136,7 @@ void matmul(ThreadPool& pool, std::span<const MatmulJob> jobs, int n_tok, std::v
       const int64_t rows = jobs[j].w->rows;
       const int64_t r0 = std::max<int64_t>(begin - base, 0), r1 = std::min<int64_t>(end - base, rows);
       if (r0 < r1) run_rows(jobs[j], prep[j], r0, r1, n_tok);
-      base += rows;
+      base += padded_rows(jobs[j]);
     }
   });
 }

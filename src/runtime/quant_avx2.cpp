@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "runtime/quant_blocks.h"
+#include "runtime/rows8.h"
 
 namespace mecllm::runtime {
 
@@ -528,7 +529,8 @@ void attn_mix(const float* w, const void* rows, size_t stride, int64_t n_rows, i
 constexpr KernelTable kTable{"avx2",  {dot_f32, dot_f16, dot_q4_0, dot_q8_0, dot_q4_K, dot_bf16},
                              axpy_f32, axpy_f16, dot_f16, quantize_act,
                              {nullptr, nullptr, act_gemv<Q4_0Rows>, act_gemv<Q8_0Rows>, act_gemv<Q4_KRows>, nullptr},
-                             attn_scores<float>, attn_scores<uint16_t>, attn_mix<float>, attn_mix<uint16_t>};
+                             attn_scores<float>, attn_scores<uint16_t>, attn_mix<float>, attn_mix<uint16_t>,
+                             {nullptr, nullptr, act_gemv8_q4_0_avx2, act_gemv8_q8_0_avx2, nullptr, nullptr}};
 
 }  // namespace
 

@@ -10,6 +10,7 @@
 #include "runtime/kernels.h"
 #include "runtime/matmul.h"
 #include "runtime/quant_blocks.h"
+#include "runtime/rows8.h"
 
 namespace mecllm::runtime {
 
@@ -82,17 +83,34 @@ Transformer::Transformer(ModelFile file, const LoadOptions& opt)
     }
     return m;
   };
+  // A matrix the products read goes into the rows8 layout where it can; a re-quantised copy
+  // is replaced, a mapped one left unread.
+  const bool interleave = opt.interleave_rows && rows8_env_enabled() && prepared_act_enabled();
+  auto product_mat = [&](const std::string& name) {
+    WeightMatrix m = mat(name);
+    if (!interleave || !rows8_supported(m.type) || m.rows % kRows8 != 0) return m;
+    std::vector<std::byte> packed(m.bytes());
+    pack_rows8(m.type, m.data, m.rows, m.cols, packed.data());
+    if (!owned_.empty() && owned_.back().data() == m.data) owned_.pop_back();
+    owned_.push_back(std::move(packed));
+    m.data = owned_.back().data();
+    m.rows8 = true;
+    rows_interleaved_ = true;
+    return m;
+  };
 
-  w_.token_embd = mat("token_embd.weight");
+  // the embedding only reads rows; tied, it is also the classifier's matrix
+  w_.token_embd = c.tied_embeddings ? product_mat("token_embd.weight") : mat("token_embd.weight");
+  if (w_.token_embd.rows8) embd_row_.resize(w_.token_embd.row_bytes);
   w_.layers.resize(static_cast<size_t>(c.n_layers));
   for (int l = 0; l < c.n_layers; ++l) {
     LayerWeights& L = w_.layers[static_cast<size_t>(l)];
     const std::string p = fmt::format("blk.{}.", l);
     L.attn_norm = vec(p + "attn_norm.weight");
-    L.wq = mat(p + "attn_q.weight");
-    L.wk = mat(p + "attn_k.weight");
-    L.wv = mat(p + "attn_v.weight");
-    L.wo = mat(p + "attn_output.weight");
+    L.wq = product_mat(p + "attn_q.weight");
+    L.wk = product_mat(p + "attn_k.weight");
+    L.wv = product_mat(p + "attn_v.weight");
+    L.wo = product_mat(p + "attn_output.weight");
     if (c.attn_bias) {
       L.bq = vec(p + "attn_q.bias");
       L.bk = vec(p + "attn_k.bias");
@@ -103,12 +121,12 @@ Transformer::Transformer(ModelFile file, const LoadOptions& opt)
       L.k_norm = vec(p + "attn_k_norm.weight");
     }
     L.ffn_norm = vec(p + "ffn_norm.weight");
-    L.w_gate = mat(p + "ffn_gate.weight");
-    L.w_down = mat(p + "ffn_down.weight");
-    L.w_up = mat(p + "ffn_up.weight");
+    L.w_gate = product_mat(p + "ffn_gate.weight");
+    L.w_down = product_mat(p + "ffn_down.weight");
+    L.w_up = product_mat(p + "ffn_up.weight");
   }
   w_.output_norm = vec("output_norm.weight");
-  w_.output = c.tied_embeddings ? w_.token_embd : mat("output.weight");
+  w_.output = c.tied_embeddings ? w_.token_embd : product_mat("output.weight");
 
   kv_ = KvCache(opt.kv_type, c.n_layers, context_, c.kv_dim());
 
@@ -263,7 +281,12 @@ void Transformer::forward_chunk(const int32_t* tokens, int n, int pos, bool all_
   // token embeddings (one row of token_embd each, dequantised) and RoPE angles of each position
   for (int t = 0; t < n; ++t) {
     const WeightMatrix& e = w_.token_embd;
-    traits(e.type).to_float(e.data + static_cast<size_t>(tokens[t]) * e.row_bytes, s.x.data() + static_cast<size_t>(t) * dim, dim);
+    const std::byte* row = e.data + static_cast<size_t>(tokens[t]) * e.row_bytes;
+    if (e.rows8) {
+      unpack_row8(e.type, e.data, tokens[t], e.cols, embd_row_.data());
+      row = embd_row_.data();
+    }
+    traits(e.type).to_float(row, s.x.data() + static_cast<size_t>(t) * dim, dim);
     rope_angles(&s.rope_cs[static_cast<size_t>(t) * hs], pos + t, inv_freq_);
   }
 

@@ -34,15 +34,20 @@ struct LoadOptions {
   int n_threads = 1;                   // >= 1
   int context = 0;                     // positions to allocate; 0: the model's seq_len
   int max_batch = 64;                  // tokens per forward chunk (prompt processing)
+  // Store Q4_0 / Q8_0 matrices with a multiple of 8 rows in the rows8 layout (rows8.h), a copy
+  // the size of the weights, for the faster kernels; also off with MECLLM_ROWS8=off (A/B timing).
+  bool interleave_rows = true;
 };
 
-// A 2-D weight: `rows` rows of `cols` values, row r at data + r * row_bytes.
+// A 2-D weight: `rows` rows of `cols` values, row r at data + r * row_bytes, or, when rows8,
+// groups of eight rows interleaved (rows8.h; same total size, read rows with row()).
 struct WeightMatrix {
   QuantType type = QuantType::F32;
   int64_t rows = 0;
   int64_t cols = 0;
   size_t row_bytes = 0;
   const std::byte* data = nullptr;
+  bool rows8 = false;
   uint64_t bytes() const { return static_cast<uint64_t>(rows) * row_bytes; }
 };
 
@@ -105,6 +110,8 @@ class Transformer {
   QuantType kv_type() const { return kv_.type(); }
   // The dominant 2-D weight type (most bytes), e.g. for reports.
   QuantType weight_type() const;
+  // Whether some matrices are stored in the rows8 layout (LoadOptions::interleave_rows).
+  bool rows_interleaved() const { return rows_interleaved_; }
   // Human-readable load notes (type fallbacks, conversions).
   const std::vector<std::string>& notes() const { return notes_; }
 
@@ -129,6 +136,8 @@ class Transformer {
   TransformerWeights w_;
   std::vector<std::vector<std::byte>> owned_;  // re-quantised weights
   std::vector<std::string> notes_;
+  bool rows_interleaved_ = false;
+  std::vector<std::byte> embd_row_;  // one token_embd row in the block layout, when it is rows8
   KvCache kv_;
   RunState s_;
   std::vector<float> inv_freq_;  // (head_size / 2) RoPE inverse frequencies

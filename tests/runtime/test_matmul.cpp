@@ -4,6 +4,7 @@
 // with the kernels' 4-row groups, 8-block steps or the pool's chunks.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 #include <vector>
 
@@ -11,6 +12,7 @@
 #include "runtime/kernels.h"
 #include "runtime/matmul.h"
 #include "runtime/quant.h"
+#include "runtime/rows8.h"
 
 using namespace mecllm;
 using namespace mecllm::runtime;
@@ -31,6 +33,14 @@ struct OwnedWeight {
       traits(t).from_float_ref(row.data(), bytes.data() + static_cast<size_t>(r) * rb, cols);
     }
     w = WeightMatrix{t, rows, cols, rb, bytes.data()};
+  }
+  // The same weight in the rows8 layout (rows a multiple of 8).
+  OwnedWeight interleaved() const {
+    OwnedWeight o = *this;
+    pack_rows8(w.type, bytes.data(), w.rows, w.cols, o.bytes.data());
+    o.w.data = o.bytes.data();
+    o.w.rows8 = true;
+    return o;
   }
 };
 
@@ -111,6 +121,49 @@ TEST(Matmul, fused_gate_up_swiglu_step_equals_separate_products_then_swiglu) {
         matmul_swiglu(pool, {&gate.w, in.data(), cs, fg.data(), hs}, {&up.w, in.data(), cs, fu.data(), hs}, n_tok, act_q);
         EXPECT_TRUE(same_bits(fg, want) && same_bits(fu, u)) << quant_type_name(t) << " threads " << threads << " tokens " << n_tok;
       }
+    }
+  }
+}
+
+TEST(Matmul, rows8_weights_beside_plain_ones_give_the_same_outputs_for_any_thread_count) {
+  for (QuantType t : {QuantType::Q4_0, QuantType::Q8_0}) {
+    const int64_t cols = cols_for(t);
+    // a plain 37-row job between two rows8 ones: the second rows8 job starts on a group anyway
+    const OwnedWeight a(t, 200, cols, 11), b(t, 37, cols, 12), c(t, 48, cols, 13);
+    const OwnedWeight a8 = a.interleaved(), c8 = c.interleaved();
+    const int cs = static_cast<int>(cols);
+    for (int n_tok : {1, 3}) {
+      const auto in = random_input(n_tok, cols, 14);
+      std::vector<std::byte> act_q(static_cast<size_t>(n_tok) * act_q8_bytes(cols / 32 * 32 + 32));
+      ThreadPool one(1);
+      std::vector<float> ra(static_cast<size_t>(n_tok) * 200), rb(static_cast<size_t>(n_tok) * 37), rc(static_cast<size_t>(n_tok) * 48);
+      const MatmulJob plain[] = {{&a.w, in.data(), cs, ra.data(), 200}, {&b.w, in.data(), cs, rb.data(), 37},
+                                 {&c.w, in.data(), cs, rc.data(), 48}};
+      matmul(one, plain, n_tok, act_q);
+      std::vector<float> first_a, first_c;
+      for (int threads : {1, 2, 3}) {
+        ThreadPool pool(threads);
+        std::vector<float> fa(ra.size()), fb(rb.size()), fc(rc.size());
+        const MatmulJob jobs[] = {{&a8.w, in.data(), cs, fa.data(), 200}, {&b.w, in.data(), cs, fb.data(), 37},
+                                  {&c8.w, in.data(), cs, fc.data(), 48}};
+        matmul(pool, jobs, n_tok, act_q);
+        EXPECT_TRUE(same_bits(fb, rb)) << quant_type_name(t) << " threads " << threads;
+        for (size_t i = 0; i < fa.size(); ++i) EXPECT_NEAR(fa[i], ra[i], 1e-4 * (1 + std::fabs(ra[i]))) << i;
+        for (size_t i = 0; i < fc.size(); ++i) EXPECT_NEAR(fc[i], rc[i], 1e-4 * (1 + std::fabs(rc[i]))) << i;
+        if (threads == 1) {
+          first_a = fa;
+          first_c = fc;
+        }
+        EXPECT_TRUE(same_bits(fa, first_a) && same_bits(fc, first_c)) << quant_type_name(t) << " threads " << threads;
+      }
+      // the gate/up step with rows8 weights equals it with plain ones, up to summation order
+      const OwnedWeight g(t, 64, cols, 15), u(t, 64, cols, 16);
+      const OwnedWeight g8 = g.interleaved(), u8 = u.interleaved();
+      std::vector<float> pg(static_cast<size_t>(n_tok) * 64), pu = pg, ig = pg, iu = pg;
+      matmul_swiglu(one, {&g.w, in.data(), cs, pg.data(), 64}, {&u.w, in.data(), cs, pu.data(), 64}, n_tok, act_q);
+      ThreadPool two(2);
+      matmul_swiglu(two, {&g8.w, in.data(), cs, ig.data(), 64}, {&u8.w, in.data(), cs, iu.data(), 64}, n_tok, act_q);
+      for (size_t i = 0; i < pg.size(); ++i) EXPECT_NEAR(ig[i], pg[i], 1e-4 * (1 + std::fabs(pg[i]))) << i;
     }
   }
 }

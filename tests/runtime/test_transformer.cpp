@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -142,6 +143,28 @@ TEST(Transformer, one_and_two_threads_give_identical_logits) {
     const auto lb = b.forward(tokens, 0, true);
     ASSERT_EQ(ca.size(), lb.size());
     for (size_t i = 0; i < ca.size(); ++i) ASSERT_EQ(ca[i], lb[i]) << quant_type_name(type) << " at " << i;
+  }
+}
+
+TEST(Transformer, rows8_weights_give_the_logits_of_row_by_row_weights) {
+  if (!have_shared()) GTEST_SKIP() << "../shared/models/stories260K absent";
+  const auto tokens = golden_tokens(read_golden());
+  for (QuantType type : {QuantType::Q8_0, QuantType::Q4_0}) {
+    LoadOptions plain, interleaved;
+    plain.weight_type = interleaved.weight_type = type;
+    plain.interleave_rows = false;
+    interleaved.n_threads = 2;
+    Transformer a = Transformer::load(kModel, plain), b = Transformer::load(kModel, interleaved);
+    EXPECT_FALSE(a.rows_interleaved());
+    ASSERT_TRUE(b.rows_interleaved()) << "stories260K's 64-row and 512-row (tied classifier) matrices are rows8";
+    // the tied embedding rows are read back out of the rows8 classifier
+    const auto la = a.forward(tokens, 0, true);
+    const std::vector<float> ca(la.begin(), la.end());
+    const auto lb = b.forward(tokens, 0, true);
+    ASSERT_EQ(ca.size(), lb.size());
+    double max_diff = 0;
+    for (size_t i = 0; i < ca.size(); ++i) max_diff = std::max(max_diff, static_cast<double>(std::fabs(ca[i] - lb[i])));
+    EXPECT_LT(max_diff, 1e-3) << quant_type_name(type);
   }
 }
 
