@@ -13,6 +13,7 @@
 #include "runtime/bench_model.h"
 #include "runtime/kernels.h"
 #include "runtime/quant.h"
+#include "runtime/rows8.h"
 
 using namespace mecllm;
 using namespace mecllm::runtime;
@@ -71,12 +72,33 @@ void bm_matvec_act(benchmark::State& state, QuantType type, SimdLevel level) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(m.w.size()));
 }
 
+// The rows8 kernels (rows8.h) on the same weight as bm_matvec_act, packed once.
+void bm_matvec_act_rows8(benchmark::State& state, QuantType type, SimdLevel level) {
+  if (static_cast<int>(level) > static_cast<int>(detect_simd_level())) {
+    state.SkipWithError("SIMD level not available on this CPU");
+    return;
+  }
+  const KernelTable& k = kernel_table(level);
+  Matvec m(type);
+  std::vector<std::byte> packed(m.w.size()), act(act_q8_bytes(m.cols));
+  pack_rows8(type, m.w.data(), m.rows, m.cols, packed.data());
+  const ActGemv8Fn gemv8 = k.act_gemv8[quant_type_index(type)];
+  for (auto _ : state) {
+    k.quantize_act(m.x.data(), act.data(), m.cols);
+    gemv8(packed.data(), m.rows / kRows8, act_q8_view(act.data(), m.cols), m.cols, m.y.data());
+    benchmark::DoNotOptimize(m.y.data());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(m.w.size()));
+}
+
 // The prepared-activation kernel streaming its weights from memory, as generation does: one
 // 768-column matrix (the 110M shape's width) copied until the weights fill 96 MiB, three times
 // the L3 here, read once per iteration on one thread. The reference is the machine's streaming
 // read bandwidth on one thread (BandwidthProbe, as `bench model --roofline`) measured in the same
 // run: `share` = kernel bytes/s / streaming bytes/s, the kernel's part of the roofline gap.
-void bm_matvec_act_memory(benchmark::State& state, QuantType type) {
+// `rows8`: the same weights packed and read by the rows8 kernel (what the engine runs for Q4_0
+// and Q8_0), so the two layouts are compared in one run.
+void bm_matvec_act_memory(benchmark::State& state, QuantType type, bool rows8) {
   const KernelTable& k = kernel_table(detect_simd_level());
   if (k.act_gemv[quant_type_index(type)] == nullptr) {
     state.SkipWithError("no prepared-activation kernel on this CPU");
@@ -98,10 +120,17 @@ void bm_matvec_act_memory(benchmark::State& state, QuantType type) {
   k.quantize_act(x.data(), act.data(), cols);
   std::vector<float> y(static_cast<size_t>(rows));
   const ActGemvFn gemv = k.act_gemv[quant_type_index(type)];
+  const ActGemv8Fn gemv8 = k.act_gemv8[quant_type_index(type)];
+  if (rows8) {
+    std::vector<std::byte> packed(w.size());
+    pack_rows8(type, w.data(), rows, cols, packed.data());
+    w.swap(packed);
+  }
   const double stream_gbs = measure_read_bandwidth(total_bytes, 1);
   const auto t0 = SteadyClock::now();
   for (auto _ : state) {
-    gemv(w.data(), row_bytes, rows, act_q8_view(act.data(), cols), cols, y.data());
+    if (rows8) gemv8(w.data(), rows / kRows8, act_q8_view(act.data(), cols), cols, y.data());
+    else gemv(w.data(), row_bytes, rows, act_q8_view(act.data(), cols), cols, y.data());
     benchmark::DoNotOptimize(y.data());
   }
   const double kernel_gbs = static_cast<double>(w.size()) * static_cast<double>(state.iterations()) /
@@ -131,8 +160,12 @@ MATVEC(Q4_K, q4_k)
 MATVEC_ACT(Q8_0, q8_0)
 MATVEC_ACT(Q4_0, q4_0)
 MATVEC_ACT(Q4_K, q4_k)
-BENCHMARK_CAPTURE(bm_matvec_act_memory, q8_0, QuantType::Q8_0)->UseRealTime();
-BENCHMARK_CAPTURE(bm_matvec_act_memory, q4_0, QuantType::Q4_0)->UseRealTime();
-BENCHMARK_CAPTURE(bm_matvec_act_memory, q4_k, QuantType::Q4_K)->UseRealTime();
+BENCHMARK_CAPTURE(bm_matvec_act_rows8, q8_0_avx2, QuantType::Q8_0, SimdLevel::avx2);
+BENCHMARK_CAPTURE(bm_matvec_act_rows8, q4_0_avx2, QuantType::Q4_0, SimdLevel::avx2);
+BENCHMARK_CAPTURE(bm_matvec_act_memory, q8_0, QuantType::Q8_0, false)->UseRealTime();
+BENCHMARK_CAPTURE(bm_matvec_act_memory, q8_0_rows8, QuantType::Q8_0, true)->UseRealTime();
+BENCHMARK_CAPTURE(bm_matvec_act_memory, q4_0, QuantType::Q4_0, false)->UseRealTime();
+BENCHMARK_CAPTURE(bm_matvec_act_memory, q4_0_rows8, QuantType::Q4_0, true)->UseRealTime();
+BENCHMARK_CAPTURE(bm_matvec_act_memory, q4_k, QuantType::Q4_K, false)->UseRealTime();
 
 BENCHMARK_MAIN();

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <utility>
 
@@ -56,6 +57,17 @@ MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
 }
 
 MappedFile::~MappedFile() { release(); }
+
+bool MappedFile::drop_pages(std::span<const std::byte> range) const noexcept {
+  const auto begin = reinterpret_cast<uintptr_t>(range.data()), end = begin + range.size();
+  const auto map_begin = reinterpret_cast<uintptr_t>(addr_);
+  if (addr_ == nullptr || begin < map_begin || end > map_begin + size_) return false;
+  const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t first = (begin + page - 1) / page * page, last = end / page * page;  // whole pages only
+  // a private read-only file mapping that was never written: the pages come back from the file
+  if (first < last) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+  return true;
+}
 
 void MappedFile::release() noexcept {
   if (addr_ != nullptr) ::munmap(addr_, size_);

@@ -24,6 +24,9 @@ class MappedFile {
   std::span<const std::byte> bytes() const { return {static_cast<const std::byte*>(addr_), size_}; }
   size_t size() const { return size_; }
   const std::string& path() const { return path_; }
+  // When `range` lies inside this mapping, drops its whole pages from the process (they are
+  // read from the file again if touched) and returns true: for data copied elsewhere at load.
+  bool drop_pages(std::span<const std::byte> range) const noexcept;
 
  private:
   void release() noexcept;

@@ -117,6 +117,12 @@ std::vector<float> ModelFile::get_f32(std::string_view name) const {
   return out;
 }
 
+void ModelFile::drop_pages(std::span<const std::byte> data) const {
+  for (const MappedFile& m : maps_) {
+    if (m.drop_pages(data)) return;
+  }
+}
+
 uint64_t ModelFile::tensor_bytes() const {
   uint64_t n = 0;
   for (const auto& t : tensors_) n += t.data.size();

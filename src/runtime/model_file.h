@@ -72,6 +72,10 @@ class ModelFile {
   // (tokenizer.json, tokenizer.model, tokenizer_config.json, ...): absolute paths; empty otherwise.
   const std::vector<std::string>& tokenizer_files() const { return tokenizer_files_; }
 
+  // Drops the resident pages of `data` when it lies in one of the file's mappings (a tensor the
+  // engine has copied, e.g. into another layout); elsewhere (converted copies) does nothing.
+  void drop_pages(std::span<const std::byte> data) const;
+
   // Sum over tensors of data bytes; and bits per weight over all tensors.
   uint64_t tensor_bytes() const;
   double bits_per_weight() const;

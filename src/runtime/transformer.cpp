@@ -90,8 +90,12 @@ Transformer::Transformer(ModelFile file, const LoadOptions& opt)
     WeightMatrix m = mat(name);
     if (!interleave || !rows8_supported(m.type) || m.rows % kRows8 != 0) return m;
     std::vector<std::byte> packed(m.bytes());
-    pack_rows8(m.type, m.data, m.rows, m.cols, packed.data());
+    const size_t group_bytes = m.row_bytes * kRows8;
+    pool_->parallel_for(m.rows / kRows8, 64, [&](int64_t g0, int64_t g1, int) {
+      pack_rows8(m.type, m.data + g0 * group_bytes, (g1 - g0) * kRows8, m.cols, packed.data() + g0 * group_bytes);
+    });
     if (!owned_.empty() && owned_.back().data() == m.data) owned_.pop_back();
+    else file_->drop_pages({m.data, m.bytes()});  // the mapped original is not read again
     owned_.push_back(std::move(packed));
     m.data = owned_.back().data();
     m.rows8 = true;

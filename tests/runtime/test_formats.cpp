@@ -271,3 +271,18 @@ TEST(Formats, hf_config_reads_the_family_fields) {
   EXPECT_FALSE(mc.tied_embeddings);
   EXPECT_NEAR(mc.parameter_count(), 7.24e9, 0.01e9);  // Mistral-7B
 }
+
+TEST(Mapping, dropped_pages_read_back_from_the_file) {
+  TempDir dir;
+  std::string bytes(3 * 4096 + 100, '\0');
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 7 % 251);
+  write_bytes(dir.file("pages.bin"), bytes);
+  MappedFile m = MappedFile::open(dir.file("pages.bin"));
+  const std::span<const std::byte> all = m.bytes();
+  ASSERT_EQ(all.size(), bytes.size());
+  EXPECT_TRUE(m.drop_pages(all.subspan(10, 2 * 4096 + 50)));  // one whole page inside, parts of two
+  EXPECT_TRUE(m.drop_pages(all));
+  EXPECT_EQ(std::memcmp(all.data(), bytes.data(), bytes.size()), 0);
+  const std::vector<std::byte> elsewhere(64);
+  EXPECT_FALSE(m.drop_pages(elsewhere)) << "memory outside the mapping is never touched";
+}
