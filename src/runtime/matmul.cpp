@@ -69,7 +69,7 @@ std::array<Prepared, kMaxJobs> prepare(std::span<const MatmulJob> jobs, int n_to
 void run_rows(const MatmulJob& job, const Prepared& p, int64_t r0, int64_t r1, int n_tok) {
   const WeightMatrix& w = *job.w;
   if (p.gemv8 != nullptr) {
-    // chunks start on whole groups (row_grain) and end on one or at the last row
+    // chunks start and end on whole groups (grain_for, padded_rows)
     const size_t group_bytes = w.row_bytes * kRows8;
     const int64_t g0 = r0 / kRows8, g1 = (r1 + kRows8 - 1) / kRows8;
     const int64_t step = n_tok == 1 ? std::max<int64_t>(g1 - g0, 1) : 2;  // a prompt batch: 16 rows at a time, in L1
@@ -106,7 +106,7 @@ void run_rows(const MatmulJob& job, const Prepared& p, int64_t r0, int64_t r1, i
 
 // ~8 chunks per thread: small enough to rebalance around a descheduled thread, large enough
 // that claiming one costs nothing next to its dot products. A whole number of rows8 groups, so
-// a chunk never splits one (each job's rows also start on a group, row_base).
+// a chunk never splits one (each job's rows also start on a group, padded_rows).
 int64_t grain_for(int64_t rows, const ThreadPool& pool) {
   const int64_t rows_per_chunk = std::max<int64_t>(1, rows / (8 * static_cast<int64_t>(pool.size())));
   return (rows_per_chunk + kRows8 - 1) / kRows8 * kRows8;

@@ -83,8 +83,8 @@ Transformer::Transformer(ModelFile file, const LoadOptions& opt)
     }
     return m;
   };
-  // A matrix the products read goes into the rows8 layout where it can; a re-quantised copy
-  // is replaced, a mapped one left unread.
+  // A matrix the products read goes into the rows8 layout where it can; the packed copy
+  // replaces a re-quantised one, or the mapped original, whose pages are dropped.
   const bool interleave = opt.interleave_rows && rows8_env_enabled() && prepared_act_enabled();
   auto product_mat = [&](const std::string& name) {
     WeightMatrix m = mat(name);

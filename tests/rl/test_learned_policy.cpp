@@ -76,10 +76,12 @@ TEST(Evaluate, learned_policy_next_to_baselines_with_the_no_contention_bound) {
     const auto& mine = res.vs_best["ppo"][n];
     EXPECT_DOUBLE_EQ(mine["bound_latency_s"].get<double>(), bound[n]["latency_s"].get<double>());
     EXPECT_LE(mine["bound_latency_s"].get<double>(), mine["learned_latency_s"].get<double>());
-    for (const auto& name : mec::baseline_names())
+    for (const auto& name : mec::baseline_names()) {
       EXPECT_LE(bound[n]["latency_s"].get<double>(), res.summary[name][n]["latency_s"].get<double>()) << name;
-    if (!mine["best_baseline"].is_null())
+    }
+    if (!mine["best_baseline"].is_null()) {
       EXPECT_LE(mine["latency_reduction"].get<double>(), mine["largest_possible_reduction"].get<double>() + 1e-12);
+    }
   }
   EXPECT_TRUE(fs::exists(dir / "eval" / "vs_best_baseline.json"));
   EXPECT_TRUE(fs::exists(dir / "eval" / "results.csv"));
