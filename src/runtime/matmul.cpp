@@ -104,11 +104,12 @@ void run_rows(const MatmulJob& job, const Prepared& p, int64_t r0, int64_t r1, i
   }
 }
 
-// ~8 chunks per thread: small enough to rebalance around a descheduled thread, large enough
-// that claiming one costs nothing next to its dot products. A whole number of rows8 groups, so
-// a chunk never splits one (each job's rows also start on a group, padded_rows).
+// ~32 chunks per thread, claimed guided (threadpool.h): the first claims take long runs of
+// rows, so each thread streams long stretches of weights, and the last ones single chunks,
+// small enough to rebalance around a descheduled thread. A whole number of rows8 groups, so a
+// chunk never splits one (each job's rows also start on a group, padded_rows).
 int64_t grain_for(int64_t rows, const ThreadPool& pool) {
-  const int64_t rows_per_chunk = std::max<int64_t>(1, rows / (8 * static_cast<int64_t>(pool.size())));
+  const int64_t rows_per_chunk = std::max<int64_t>(1, rows / (32 * static_cast<int64_t>(pool.size())));
   return (rows_per_chunk + kRows8 - 1) / kRows8 * kRows8;
 }
 

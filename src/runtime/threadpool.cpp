@@ -4,6 +4,8 @@
 #include <immintrin.h>
 #endif
 
+#include <algorithm>
+
 #include "common/errors.h"
 
 namespace mecllm::runtime {
@@ -44,8 +46,13 @@ void ThreadPool::work(uint64_t epoch, int thread) {
     in_flight_.fetch_add(1);  // before the claim: the caller cannot leave while we may hold one
     uint64_t v = state_.load();
     bool claimed = false;
+    uint64_t take = 1;
     while ((v >> kEpochShift) == epoch && (v & kFieldMask) < ((v >> kCountShift) & kFieldMask)) {
-      if (state_.compare_exchange_weak(v, v + 1)) {
+      // guided: a claim takes 1 / (2 threads) of what is left, at least one chunk, so the first
+      // claims are long runs of consecutive chunks and the last ones single chunks
+      const uint64_t left = ((v >> kCountShift) & kFieldMask) - (v & kFieldMask);
+      take = std::max<uint64_t>(1, left / (2 * static_cast<uint64_t>(n_threads_)));
+      if (state_.compare_exchange_weak(v, v + take)) {
         claimed = true;
         break;
       }
@@ -53,7 +60,7 @@ void ThreadPool::work(uint64_t epoch, int thread) {
     if (claimed) {
       const Job* job = job_.load();
       const int64_t begin = static_cast<int64_t>(v & kFieldMask) * job->grain;
-      const int64_t end = std::min(job->n, begin + job->grain);
+      const int64_t end = std::min(job->n, begin + static_cast<int64_t>(take) * job->grain);
       try {
         (*job->fn)(begin, end, thread);
       } catch (...) {

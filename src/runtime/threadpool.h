@@ -2,10 +2,13 @@
 // threads share the rows of a matrix product.
 //
 // parallel_for(n, grain, fn) cuts [0, n) into chunks of `grain` items that every thread (the
-// caller included) claims one by one from a shared atomic counter, so a thread the OS has
-// descheduled (a busy machine) simply claims fewer chunks instead of stalling the rest: the
-// caller never waits for a worker that has not started, only for chunks being run. Results do
-// not depend on which thread runs a chunk when each output is written by exactly one chunk.
+// caller included) claims from a shared atomic counter, so a thread the OS has descheduled (a
+// busy machine) simply claims fewer chunks instead of stalling the rest: the caller never waits
+// for a worker that has not started, only for chunks being run. Claims are guided (as OpenMP's
+// schedule(guided)): one claim takes 1 / (2 threads) of the chunks left, at least one, as one
+// range, so a thread streams long runs of consecutive items first and the end balances chunk by
+// chunk. Ranges always start on a multiple of grain and end on one or at n. Results do not
+// depend on which thread runs a range when each output is written by exactly one range.
 //
 // Token generation calls parallel_for ~5 times per layer per token, so the hand-off must take
 // microseconds: workers spin briefly on a wake counter, then sleep on it (C++20 atomic wait, a
@@ -38,7 +41,7 @@ class ThreadPool {
 
   int size() const { return n_threads_; }
 
-  // Runs fn over [0, n) in chunks of grain (>= 1); rethrows the first exception raised.
+  // Runs fn over [0, n) in whole chunks of grain (>= 1); rethrows the first exception raised.
   void parallel_for(int64_t n, int64_t grain, const RangeFn& fn);
   // fn(part, n_threads) for every part 0..n_threads-1, each claimed by some thread.
   void run(const Fn& fn);

@@ -29,9 +29,12 @@ TEST(ThreadPool, every_item_runs_once_for_odd_sizes_and_grains) {
     for (int64_t n : {1, 7, 229, 1000}) {
       for (int64_t grain : {1, 3, 64}) {
         std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
+        std::atomic<int> misaligned{0};
         pool.parallel_for(n, grain, [&](int64_t b, int64_t e, int) {
           for (int64_t i = b; i < e; ++i) hits[static_cast<size_t>(i)].fetch_add(1);
+          if (b % grain != 0 || (e % grain != 0 && e != n)) misaligned.fetch_add(1);  // rows8 relies on it
         });
+        EXPECT_EQ(misaligned.load(), 0) << "ranges start and end on chunk boundaries";
         for (int64_t i = 0; i < n; ++i) {
           ASSERT_EQ(hits[static_cast<size_t>(i)].load(), 1) << "threads " << threads << " n " << n << " grain " << grain;
         }
