@@ -39,58 +39,58 @@ inline __m256 scale_add(__m256i isum, const std::byte* column, float dy, __m256 
   return _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(dw, _mm256_set1_ps(dy)), acc);
 }
 
+// A block column starts with the eight rows' fp16 scales; the quant chunks follow.
+constexpr size_t kScaleBytes = kRows8 * sizeof(uint16_t);
+
+// The loop every rows8 kernel shares: per group, per block column, prefetch ahead, the eight
+// rows' integer sums of block b (`block_isum(quant chunks, y quants, b)`, lane i = row i), scale.
+template <size_t kColumn, typename BlockIsum>
+inline void gemv8(const std::byte* w, int64_t groups, const ActQ8& y, int64_t n, float* out, BlockIsum block_isum) {
+  const int64_t blocks = n / QK8_0;
+  for (int64_t g = 0; g < groups; ++g) {
+    const std::byte* column = w + static_cast<size_t>(g * blocks) * kColumn;
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < blocks; ++b, column += kColumn) {
+      prefetch_column<kColumn>(column);
+      acc = scale_add(block_isum(column + kScaleBytes, y.q[b].qs, b), column, y.d[b], acc);
+    }
+    _mm256_storeu_ps(out + 8 * g, acc);
+  }
+}
+
 }  // namespace
 
 // Q4_0: per block four chunks; each gives the rows' low nibbles (values 4c..4c+3) and high
 // nibbles (values 16+4c..), unsigned 0..15 straight into maddubs. Eight products add in int16
 // (|each| <= 2 * 15 * 128, eight of them < 2^15), then sum((q - 8) y) = sum(q y) - 8 sum(y).
 void act_gemv8_q4_0_avx2(const std::byte* w, int64_t groups, const ActQ8& y, int64_t n, float* out) {
-  const int64_t blocks = n / QK4_0;
-  constexpr size_t kColumn = 8 * sizeof(block_q4_0);
   const __m256i low4 = _mm256_set1_epi8(0x0F);
   const __m256i ones16 = _mm256_set1_epi16(1);
-  for (int64_t g = 0; g < groups; ++g) {
-    const std::byte* column = w + static_cast<size_t>(g * blocks) * kColumn;
-    __m256 acc = _mm256_setzero_ps();
-    for (int64_t b = 0; b < blocks; ++b, column += kColumn) {
-      prefetch_column<kColumn>(column);
-      const int8_t* yq = y.q[b].qs;
-      __m256i s16 = _mm256_setzero_si256();
-      for (int c = 0; c < 4; ++c) {
-        const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(column + 16 + 32 * c));
-        s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(_mm256_and_si256(raw, low4), broadcast4(yq + 4 * c)));
-        s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(raw, 4), low4),
-                                                         broadcast4(yq + 16 + 4 * c)));
-      }
-      const __m256i isum = _mm256_sub_epi32(_mm256_madd_epi16(s16, ones16), _mm256_set1_epi32(8 * y.sum[b]));
-      acc = scale_add(isum, column, y.d[b], acc);
+  gemv8<8 * sizeof(block_q4_0)>(w, groups, y, n, out, [&](const std::byte* quants, const int8_t* yq, int64_t b) {
+    __m256i s16 = _mm256_setzero_si256();
+    for (int c = 0; c < 4; ++c) {
+      const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(quants + 32 * c));
+      s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(_mm256_and_si256(raw, low4), broadcast4(yq + 4 * c)));
+      s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(raw, 4), low4),
+                                                       broadcast4(yq + 16 + 4 * c)));
     }
-    _mm256_storeu_ps(out + 8 * g, acc);
-  }
+    return _mm256_sub_epi32(_mm256_madd_epi16(s16, ones16), _mm256_set1_epi32(8 * y.sum[b]));
+  });
 }
 
 // Q8_0: per block eight chunks of signed bytes; maddubs takes |w| and y with w's sign, and each
 // chunk's int16 pairs widen to int32 at once (two of them could overflow int16).
 void act_gemv8_q8_0_avx2(const std::byte* w, int64_t groups, const ActQ8& y, int64_t n, float* out) {
-  const int64_t blocks = n / QK8_0;
-  constexpr size_t kColumn = 8 * sizeof(block_q8_0);
   const __m256i ones16 = _mm256_set1_epi16(1);
-  for (int64_t g = 0; g < groups; ++g) {
-    const std::byte* column = w + static_cast<size_t>(g * blocks) * kColumn;
-    __m256 acc = _mm256_setzero_ps();
-    for (int64_t b = 0; b < blocks; ++b, column += kColumn) {
-      prefetch_column<kColumn>(column);
-      const int8_t* yq = y.q[b].qs;
-      __m256i isum = _mm256_setzero_si256();
-      for (int c = 0; c < 8; ++c) {
-        const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(column + 16 + 32 * c));
-        const __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(broadcast4(yq + 4 * c), q));
-        isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p, ones16));
-      }
-      acc = scale_add(isum, column, y.d[b], acc);
+  gemv8<8 * sizeof(block_q8_0)>(w, groups, y, n, out, [&](const std::byte* quants, const int8_t* yq, int64_t) {
+    __m256i isum = _mm256_setzero_si256();
+    for (int c = 0; c < 8; ++c) {
+      const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(quants + 32 * c));
+      const __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(broadcast4(yq + 4 * c), q));
+      isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p, ones16));
     }
-    _mm256_storeu_ps(out + 8 * g, acc);
-  }
+    return isum;
+  });
 }
 
 }  // namespace mecllm::runtime
