@@ -20,9 +20,17 @@ constexpr size_t kChunk = 4;  // quant bytes of one row per 32-bit lane
 size_t scale_offset(int i) { return kScaleBytes * static_cast<size_t>(i); }
 size_t chunk_offset(int i, size_t c) { return kScaleBytes * kRows8 + kChunk * (kRows8 * c + static_cast<size_t>(i)); }
 
-// Block column b of group g starts here (type_size * 8 bytes each).
-const std::byte* block_column(const std::byte* w, size_t type_size, int64_t blocks, int64_t g, int64_t b) {
-  return w + (static_cast<size_t>(g * blocks + b) * kRows8) * type_size;
+// Offset of block column b of group g (type_size * 8 bytes each).
+size_t column_offset(size_t type_size, int64_t blocks, int64_t g, int64_t b) {
+  return static_cast<size_t>(g * blocks + b) * kRows8 * type_size;
+}
+
+// copy(offset in the block column, offset in row i's block, bytes) for each piece of row i's
+// block: its scale, then its quant chunks. Packing and unpacking are this walk both ways.
+template <typename Copy>
+void each_piece(int i, size_t qbytes, Copy copy) {
+  copy(scale_offset(i), size_t{0}, kScaleBytes);
+  for (size_t c = 0; c < qbytes / kChunk; ++c) copy(chunk_offset(i, c), kScaleBytes + kChunk * c, kChunk);
 }
 
 }  // namespace
@@ -46,11 +54,10 @@ void pack_rows8(QuantType type, const std::byte* src, int64_t rows, int64_t cols
   const int64_t blocks = cols / tr.block_size;
   for (int64_t g = 0; g < rows / kRows8; ++g) {
     for (int64_t b = 0; b < blocks; ++b) {
-      std::byte* out = const_cast<std::byte*>(block_column(dst, ts, blocks, g, b));
+      std::byte* column = dst + column_offset(ts, blocks, g, b);
       for (int i = 0; i < kRows8; ++i) {
         const std::byte* block = src + static_cast<size_t>(g * kRows8 + i) * row_bytes + static_cast<size_t>(b) * ts;
-        std::memcpy(out + scale_offset(i), block, kScaleBytes);
-        for (size_t c = 0; c < qbytes / kChunk; ++c) std::memcpy(out + chunk_offset(i, c), block + kScaleBytes + kChunk * c, kChunk);
+        each_piece(i, qbytes, [&](size_t at_column, size_t at_block, size_t n) { std::memcpy(column + at_column, block + at_block, n); });
       }
     }
   }
@@ -62,10 +69,9 @@ void unpack_row8(QuantType type, const std::byte* packed, int64_t r, int64_t col
   const int64_t blocks = cols / tr.block_size, g = r / kRows8;
   const int i = static_cast<int>(r % kRows8);
   for (int64_t b = 0; b < blocks; ++b) {
-    const std::byte* column = block_column(packed, ts, blocks, g, b);
+    const std::byte* column = packed + column_offset(ts, blocks, g, b);
     std::byte* block = out + static_cast<size_t>(b) * ts;
-    std::memcpy(block, column + scale_offset(i), kScaleBytes);
-    for (size_t c = 0; c < qbytes / kChunk; ++c) std::memcpy(block + kScaleBytes + kChunk * c, column + chunk_offset(i, c), kChunk);
+    each_piece(i, qbytes, [&](size_t at_column, size_t at_block, size_t n) { std::memcpy(block + at_block, column + at_column, n); });
   }
 }
 
@@ -79,7 +85,7 @@ void gemv8_ref(const std::byte* w, size_t type_size, int64_t groups, const ActQ8
   for (int64_t g = 0; g < groups; ++g) {
     float acc[kRows8] = {};
     for (int64_t b = 0; b < blocks; ++b) {
-      const std::byte* column = block_column(w, type_size, blocks, g, b);
+      const std::byte* column = w + column_offset(type_size, blocks, g, b);
       for (int i = 0; i < kRows8; ++i) {
         uint16_t d;
         std::memcpy(&d, column + scale_offset(i), kScaleBytes);

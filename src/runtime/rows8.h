@@ -35,15 +35,15 @@ bool rows8_env_enabled();
 // Whether `type` has rows8 kernels (Q4_0, Q8_0).
 bool rows8_supported(QuantType type);
 
-// Rewrites `rows` rows (a multiple of 8) of `cols` values, `row_bytes` apart at src, into the
-// rows8 layout at dst (rows * row_bytes bytes, not overlapping src).
+// Rewrites `rows` rows (a multiple of 8) of `cols` values in the block layout at src (rows of
+// row_size(type, cols) bytes) into the rows8 layout at dst (as many bytes, not overlapping src).
 void pack_rows8(QuantType type, const std::byte* src, int64_t rows, int64_t cols, std::byte* dst);
 
 // Row r of a rows8 matrix in the ordinary block layout (row_size(type, cols) bytes at out).
 void unpack_row8(QuantType type, const std::byte* packed, int64_t r, int64_t cols, std::byte* out);
 
-// The ActGemv8Fn kernels (kernels.h). The reference kernels (scalar level), and the AVX2 ones (rows8_avx2.cpp; call only after the
-// CPU check, through the kernel table).
+// The ActGemv8Fn kernels (kernels.h): the reference ones (scalar level), and the AVX2 ones
+// (rows8_avx2.cpp; called only through the kernel table, after the CPU check).
 void act_gemv8_q4_0_ref(const std::byte* w, int64_t groups, const ActQ8& y, int64_t n, float* out);
 void act_gemv8_q8_0_ref(const std::byte* w, int64_t groups, const ActQ8& y, int64_t n, float* out);
 void act_gemv8_q4_0_avx2(const std::byte* w, int64_t groups, const ActQ8& y, int64_t n, float* out);
