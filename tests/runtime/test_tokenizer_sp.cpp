@@ -22,8 +22,10 @@ using namespace mecllm::runtime;
 
 namespace {
 
-// Trains a model once per test binary and type; returns the .model path.
-std::string train_tiny(const std::string& type, const std::string& extra) {
+// Trains a model of `type` with `extra` trainer flags into its own file `name`.model (two
+// configurations of one type must not share a file: tests run in one process would read the
+// other's model); returns the .model path.
+std::string train_tiny(const std::string& name, const std::string& type, const std::string& extra) {
   const fs::path dir = fs::temp_directory_path() / ("mecllm_toksp_" + std::to_string(::getpid()));
   fs::create_directories(dir);
   const std::string corpus = (dir / "corpus.txt").string();
@@ -39,7 +41,7 @@ std::string train_tiny(const std::string& type, const std::string& extra) {
     for (int rep = 0; rep < 20; ++rep)
       for (const char* l : lines) f << l << "\n";
   }
-  const std::string prefix = (dir / ("tiny_" + type)).string();
+  const std::string prefix = (dir / ("tiny_" + name)).string();
   const auto status = sentencepiece::SentencePieceTrainer::Train(
       "--input=" + corpus + " --model_prefix=" + prefix + " --model_type=" + type +
       " --vocab_size=330 --byte_fallback=true --character_coverage=1.0 --hard_vocab_limit=false --minloglevel=2 " +
@@ -51,7 +53,7 @@ std::string train_tiny(const std::string& type, const std::string& extra) {
 // Llama-2-like: BPE, byte fallback, no normalisation, whitespace kept.
 const std::string& tiny_model() {
   static const std::string path =
-      train_tiny("bpe", "--normalization_rule_name=identity --remove_extra_whitespaces=false");
+      train_tiny("bpe_identity", "bpe", "--normalization_rule_name=identity --remove_extra_whitespaces=false");
   return path;
 }
 
@@ -110,7 +112,7 @@ TEST(SentencePieceTokenizer, model_proto_reader_sees_what_libsentencepiece_sees)
 }
 
 TEST(SentencePieceTokenizer, bpe_model_that_collapses_whitespace_matches_libsentencepiece) {
-  const std::string path = train_tiny("bpe", "--normalization_rule_name=identity");  // trainer default: collapse
+  const std::string path = train_tiny("bpe_collapse", "bpe", "--normalization_rule_name=identity");  // trainer default: collapse
   SentencePieceTokenizer sp(path);
   const SentencePieceModel m = read_sentencepiece_model(path);
   ASSERT_TRUE(m.remove_extra_whitespaces);
@@ -124,7 +126,7 @@ TEST(SentencePieceTokenizer, bpe_model_that_collapses_whitespace_matches_libsent
 }
 
 TEST(SentencePieceTokenizer, unigram_and_normalised_models_go_to_libsentencepiece) {
-  const std::string unigram = train_tiny("unigram", "");
+  const std::string unigram = train_tiny("unigram", "unigram", "");
   const SentencePieceModel m = read_sentencepiece_model(unigram);
   EXPECT_EQ(m.model_type_name(), "unigram");
   EXPECT_TRUE(m.remove_extra_whitespaces);  // the trainer's defaults: nmt_nfkc, whitespace collapsed
