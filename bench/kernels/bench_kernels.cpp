@@ -54,38 +54,28 @@ void bm_matvec(benchmark::State& state, QuantType type, SimdLevel level) {
 }
 
 // The block types as the engine runs them: the activation prepared once (quantize_act), the
-// rows through the prepared-activation kernel (kernels.h act_gemv); also times the preparation.
-void bm_matvec_act(benchmark::State& state, QuantType type, SimdLevel level) {
+// rows through the prepared-activation kernel (kernels.h act_gemv), or with `rows8` the weight
+// packed once and read by the rows8 kernel (rows8.h); also times the preparation.
+void bm_matvec_act(benchmark::State& state, QuantType type, SimdLevel level, bool rows8) {
   const KernelTable& k = kernel_table(level);
-  if (static_cast<int>(level) > static_cast<int>(detect_simd_level()) || k.act_gemv[quant_type_index(type)] == nullptr) {
+  const int ti = quant_type_index(type);
+  if (static_cast<int>(level) > static_cast<int>(detect_simd_level()) ||
+      (rows8 ? k.act_gemv8[ti] == nullptr : k.act_gemv[ti] == nullptr)) {
     state.SkipWithError("no prepared-activation kernel at this SIMD level on this CPU");
     return;
   }
   Matvec m(type);
   std::vector<std::byte> act(act_q8_bytes(m.cols));
-  const ActGemvFn gemv = k.act_gemv[quant_type_index(type)];
+  if (rows8) {
+    std::vector<std::byte> packed(m.w.size());
+    pack_rows8(type, m.w.data(), m.rows, m.cols, packed.data());
+    m.w.swap(packed);
+  }
   for (auto _ : state) {
     k.quantize_act(m.x.data(), act.data(), m.cols);
-    gemv(m.w.data(), m.row_bytes, m.rows, act_q8_view(act.data(), m.cols), m.cols, m.y.data());
-    benchmark::DoNotOptimize(m.y.data());
-  }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(m.w.size()));
-}
-
-// The rows8 kernels (rows8.h) on the same weight as bm_matvec_act, packed once.
-void bm_matvec_act_rows8(benchmark::State& state, QuantType type, SimdLevel level) {
-  if (static_cast<int>(level) > static_cast<int>(detect_simd_level())) {
-    state.SkipWithError("SIMD level not available on this CPU");
-    return;
-  }
-  const KernelTable& k = kernel_table(level);
-  Matvec m(type);
-  std::vector<std::byte> packed(m.w.size()), act(act_q8_bytes(m.cols));
-  pack_rows8(type, m.w.data(), m.rows, m.cols, packed.data());
-  const ActGemv8Fn gemv8 = k.act_gemv8[quant_type_index(type)];
-  for (auto _ : state) {
-    k.quantize_act(m.x.data(), act.data(), m.cols);
-    gemv8(packed.data(), m.rows / kRows8, act_q8_view(act.data(), m.cols), m.cols, m.y.data());
+    const ActQ8 y = act_q8_view(act.data(), m.cols);
+    if (rows8) k.act_gemv8[ti](m.w.data(), m.rows / kRows8, y, m.cols, m.y.data());
+    else k.act_gemv[ti](m.w.data(), m.row_bytes, m.rows, y, m.cols, m.y.data());
     benchmark::DoNotOptimize(m.y.data());
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(m.w.size()));
@@ -148,8 +138,8 @@ void bm_matvec_act_memory(benchmark::State& state, QuantType type, bool rows8) {
   BENCHMARK_CAPTURE(bm_matvec, NAME##_avx512, QuantType::TYPE, SimdLevel::avx512);
 
 #define MATVEC_ACT(TYPE, NAME)                                                                \
-  BENCHMARK_CAPTURE(bm_matvec_act, NAME##_prepared_avx2, QuantType::TYPE, SimdLevel::avx2);   \
-  BENCHMARK_CAPTURE(bm_matvec_act, NAME##_prepared_avx512, QuantType::TYPE, SimdLevel::avx512);
+  BENCHMARK_CAPTURE(bm_matvec_act, NAME##_prepared_avx2, QuantType::TYPE, SimdLevel::avx2, false);   \
+  BENCHMARK_CAPTURE(bm_matvec_act, NAME##_prepared_avx512, QuantType::TYPE, SimdLevel::avx512, false);
 
 MATVEC(F32, f32)
 MATVEC(F16, f16)
@@ -160,8 +150,8 @@ MATVEC(Q4_K, q4_k)
 MATVEC_ACT(Q8_0, q8_0)
 MATVEC_ACT(Q4_0, q4_0)
 MATVEC_ACT(Q4_K, q4_k)
-BENCHMARK_CAPTURE(bm_matvec_act_rows8, q8_0_avx2, QuantType::Q8_0, SimdLevel::avx2);
-BENCHMARK_CAPTURE(bm_matvec_act_rows8, q4_0_avx2, QuantType::Q4_0, SimdLevel::avx2);
+BENCHMARK_CAPTURE(bm_matvec_act, q8_0_rows8_avx2, QuantType::Q8_0, SimdLevel::avx2, true);
+BENCHMARK_CAPTURE(bm_matvec_act, q4_0_rows8_avx2, QuantType::Q4_0, SimdLevel::avx2, true);
 BENCHMARK_CAPTURE(bm_matvec_act_memory, q8_0, QuantType::Q8_0, false)->UseRealTime();
 BENCHMARK_CAPTURE(bm_matvec_act_memory, q8_0_rows8, QuantType::Q8_0, true)->UseRealTime();
 BENCHMARK_CAPTURE(bm_matvec_act_memory, q4_0, QuantType::Q4_0, false)->UseRealTime();

@@ -72,13 +72,14 @@ Transformer::Transformer(ModelFile file, const LoadOptions& opt)
       if (target != t.type) {
         std::vector<float> row(static_cast<size_t>(m.cols));
         const size_t rb = row_size(target, m.cols);
-        std::vector<std::byte> out(rb * static_cast<size_t>(m.rows));
+        // every byte is written below, so the buffer is not zeroed first
+        auto out = std::make_unique_for_overwrite<std::byte[]>(rb * static_cast<size_t>(m.rows));
         for (int64_t r = 0; r < m.rows; ++r) {
           traits(t.type).to_float(m.data + r * m.row_bytes, row.data(), m.cols);
-          traits(target).from_float_ref(row.data(), out.data() + r * rb, m.cols);
+          traits(target).from_float_ref(row.data(), out.get() + r * rb, m.cols);
         }
         owned_.push_back(std::move(out));
-        m = WeightMatrix{target, m.rows, m.cols, rb, owned_.back().data()};
+        m = WeightMatrix{target, m.rows, m.cols, rb, owned_.back().get()};
       }
     }
     return m;
@@ -89,15 +90,15 @@ Transformer::Transformer(ModelFile file, const LoadOptions& opt)
   auto product_mat = [&](const std::string& name) {
     WeightMatrix m = mat(name);
     if (!interleave || !rows8_supported(m.type) || m.rows % kRows8 != 0) return m;
-    std::vector<std::byte> packed(m.bytes());
+    auto packed = std::make_unique_for_overwrite<std::byte[]>(m.bytes());  // every byte is packed
     const size_t group_bytes = m.row_bytes * kRows8;
     pool_->parallel_for(m.rows / kRows8, 64, [&](int64_t g0, int64_t g1, int) {
-      pack_rows8(m.type, m.data + g0 * group_bytes, (g1 - g0) * kRows8, m.cols, packed.data() + g0 * group_bytes);
+      pack_rows8(m.type, m.data + g0 * group_bytes, (g1 - g0) * kRows8, m.cols, packed.get() + g0 * group_bytes);
     });
-    if (!owned_.empty() && owned_.back().data() == m.data) owned_.pop_back();
+    if (!owned_.empty() && owned_.back().get() == m.data) owned_.pop_back();
     else file_->drop_pages({m.data, m.bytes()});  // the mapped original is not read again
     owned_.push_back(std::move(packed));
-    m.data = owned_.back().data();
+    m.data = owned_.back().get();
     m.rows8 = true;
     rows_interleaved_ = true;
     return m;

@@ -134,7 +134,7 @@ class Transformer {
   ModelConfig config_;
   int context_ = 0;
   TransformerWeights w_;
-  std::vector<std::vector<std::byte>> owned_;  // re-quantised weights
+  std::vector<std::unique_ptr<std::byte[]>> owned_;  // re-quantised / rows8-packed weights
   std::vector<std::string> notes_;
   bool rows_interleaved_ = false;
   std::vector<std::byte> embd_row_;  // one token_embd row in the block layout, when it is rows8
